@@ -1,0 +1,3 @@
+module example.com/busyloop
+
+go 1.21

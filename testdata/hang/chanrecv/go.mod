@@ -1,0 +1,3 @@
+module example.com/chanrecv
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/childwait
+
+go 1.21

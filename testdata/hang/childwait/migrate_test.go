@@ -1,0 +1,9 @@
+package migrate
+
+import "testing"
+
+func TestMigrate(t *testing.T) {
+	if err := Migrate(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,3 @@
+module example.com/mutexcycle
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/pipeholder
+
+go 1.21

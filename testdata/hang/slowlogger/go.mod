@@ -1,0 +1,3 @@
+module example.com/slowlogger
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/testmainafter
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/wgsubtest
+
+go 1.21
