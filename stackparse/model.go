@@ -8,7 +8,10 @@
 // package where it reads proto profiles).
 package stackparse
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // DumpKind says what produced a dump, judged from the lines before the first
 // goroutine (the preamble).
@@ -47,6 +50,38 @@ type Dump struct {
 	Goroutines   []*Goroutine  // in input order
 	Warnings     []Warning
 	StartLine    int // 1-based line of the first line that belongs to this dump
+
+	// Preamble holds the preamble lines after Reason that were not parsed
+	// into other fields: further lines of a panic value, "\tpanic: X
+	// [recovered]" chains, "PC=0x… m=0 sigcode=0", "[signal …]".
+	Preamble []string
+	// NumGoroutines counts the goroutines parsed, including those handed
+	// to Parser.OnGoroutine (for profiles: the sum of their Counts).
+	NumGoroutines int
+	// WarningsDropped counts warnings beyond Parser.MaxWarnings.
+	WarningsDropped int
+}
+
+// String returns a short lowercase name for k: "unknown", "sigquit",
+// "test timeout", "deadlock", "panic", "fatal error", "profile".
+func (k DumpKind) String() string {
+	switch k {
+	case KindUnknown:
+		return "unknown"
+	case KindSIGQUIT:
+		return "sigquit"
+	case KindTestTimeout:
+		return "test timeout"
+	case KindDeadlock:
+		return "deadlock"
+	case KindPanic:
+		return "panic"
+	case KindFatal:
+		return "fatal error"
+	case KindProfile:
+		return "profile"
+	}
+	return "DumpKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Frame is one function call in a stack.

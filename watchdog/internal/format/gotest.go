@@ -284,6 +284,18 @@ func (f *goTest) result(p *gpkg, t *gtest, line string) {
 		p.open = slices.Delete(p.open, i, i+1)
 	}
 	header := strings.TrimLeft(line, " ")
+	if t.parent != nil && t.parent.done {
+		// With go test -json -v, test2json sees go test -v's own order:
+		// a subtest's result line comes, indented, after its parent's.
+		// The parent has been printed: so is this line, as it is.
+		if f.verbose || strings.HasPrefix(header, "--- FAIL: ") {
+			f.emit(p, line)
+			f.emitHeld(p, &t.buf)
+		} else {
+			f.st.reset(&t.buf)
+		}
+		return
+	}
 	if f.verbose {
 		if t.parent == nil {
 			f.emit(p, header)

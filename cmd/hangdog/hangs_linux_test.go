@@ -1,0 +1,193 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hangdog/hangdog/watchdog"
+)
+
+// stallArgs is the stall threshold of the e2e tests: short, but with a wide
+// margin over anything the fixtures do between two events.
+var stallArgs = []string{"--stall", "3s", "--", "-count=1", "./..."}
+
+func TestE2EHangs(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		test     string
+		phase    watchdog.Phase
+		state    string // of the test goroutine
+		location string // suffix of the test goroutine's location
+		helpers  []string
+	}
+	cases := []struct {
+		fixture string
+		want    want
+		check   func(t *testing.T, r result, h *watchdog.Hang)
+	}{
+		{"mutexcycle", want{"TestConcurrentTransfers", watchdog.PhaseTest, "sync.WaitGroup.Wait", "bank_test.go:30", []string{"sync.Mutex.Lock@bank.go:46"}}, func(t *testing.T, r result, h *watchdog.Hang) {
+			n := 0
+			for _, g := range h.Goroutines {
+				if g.State == "sync.Mutex.Lock" {
+					n += g.Count
+				}
+			}
+			if n != 2 {
+				t.Errorf("want the 2 transfer goroutines waiting on a mutex, got %+v", h.Goroutines)
+			}
+			if !strings.Contains(h.Summary, "2 goroutines wait on a sync.Mutex at bank.go:46") {
+				t.Errorf("summary %q", h.Summary)
+			}
+			if r.report.Totals.Passed != 1 {
+				t.Errorf("TestTransfer should pass, totals %+v", r.report.Totals)
+			}
+		}},
+		{"chanrecv", want{"TestStartMissingFile", watchdog.PhaseTest, "chan receive", "worker_test.go:23", nil}, nil},
+		{"wgsubtest", want{"TestProcessAll/blank_items", watchdog.PhaseTest, "sync.WaitGroup.Wait", "fanout.go:26", nil}, func(t *testing.T, r result, h *watchdog.Hang) {
+			if r.report.Totals.Passed < 3 {
+				t.Errorf("the other subtests should pass: %+v", r.report.Totals)
+			}
+		}},
+		{"cleanup", want{"TestEcho", watchdog.PhaseCleanup, "chan receive", "server.go:61", nil}, nil},
+		{"busyloop", want{"TestWaitWarmEmpty", watchdog.PhaseTest, "running", "warm.go:29", nil}, nil},
+		{"parallel", want{"TestLookup", watchdog.PhaseTest, "sync.Mutex.Lock", "registry.go:35", nil}, func(t *testing.T, r result, h *watchdog.Hang) {
+			if r.report.Totals.Passed < 3 {
+				t.Errorf("the other parallel tests should pass: %+v", r.report.Totals)
+			}
+		}},
+		{"childwait", want{"TestMigrate", watchdog.PhaseTest, "", "migrate.go:12", nil}, func(t *testing.T, r result, h *watchdog.Hang) {
+			found := false
+			for _, p := range h.Processes {
+				if p.Role == "child" && strings.Contains(strings.Join(p.Cmdline, " "), "sleep 3600") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("the child sleep 3600 is not named: %+v", h.Processes)
+			}
+		}},
+		{"testmain", want{"", watchdog.PhaseTestMain, "sleep", "db.go:", nil}, nil},
+		{"testmainafter", want{"", watchdog.PhaseTestMain, "", "pool.go:", nil}, func(t *testing.T, r result, h *watchdog.Hang) {
+			if r.report.Totals.Passed != 2 {
+				t.Errorf("both tests pass before the teardown hangs: %+v", r.report.Totals)
+			}
+		}},
+		{"pipeholder", want{"", watchdog.PhaseExit, "", "", nil}, func(t *testing.T, r result, h *watchdog.Hang) {
+			found := false
+			for _, p := range h.Processes {
+				if p.Role == "pipe-holder" && strings.Contains(strings.Join(p.Cmdline, " "), "sleep 3600") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("the pipe holder is not named: %+v", h.Processes)
+			}
+			if r.report.Totals.Passed != 1 {
+				t.Errorf("TestLaunch passed: %+v", r.report.Totals)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.fixture, func(t *testing.T) {
+			t.Parallel()
+			r := runHangdog(t, fixture(t, tc.fixture), stallArgs...)
+			if r.code != watchdog.ExitHung {
+				t.Errorf("exit code %d, want %d", r.code, watchdog.ExitHung)
+			}
+			h := findHang(t, r, tc.want.test)
+			if h.Phase != tc.want.phase {
+				t.Errorf("phase = %q, want %q", h.Phase, tc.want.phase)
+			}
+			if tc.want.state != "" && h.State != tc.want.state && !(tc.want.state == "running" && h.State == "runnable") {
+				t.Errorf("state = %q, want %q", h.State, tc.want.state)
+			}
+			if tc.want.location != "" && !strings.Contains(h.Location, tc.want.location) {
+				t.Errorf("location = %q, want %q", h.Location, tc.want.location)
+			}
+			for _, hs := range tc.want.helpers {
+				state, loc, _ := strings.Cut(hs, "@")
+				if !hasGroup(h, "helper", state, loc) {
+					t.Errorf("no helper goroutine group %s at %s: %+v", state, loc, h.Goroutines)
+				}
+			}
+			if h.Summary == "" {
+				t.Error("empty summary")
+			}
+			if h.StalledForSeconds < 3 {
+				t.Errorf("stalled_for_seconds = %v, want >= 3", h.StalledForSeconds)
+			}
+			if r.report.Totals.Hung != len(r.report.Hangs) || len(r.report.Hangs) != 1 {
+				t.Errorf("want exactly one hang, got %d (totals %+v)", len(r.report.Hangs), r.report.Totals)
+			}
+			if !strings.Contains(r.stderr, "hangdog: STALL") {
+				t.Error("the stall was not announced on stderr")
+			}
+			if tc.check != nil {
+				tc.check(t, r, h)
+			}
+		})
+	}
+}
+
+// TestE2ENoFalseStall runs tests that are slow but alive: a test that logs
+// every half second for six seconds and a silent one-second test. With a
+// 5 s threshold neither may be reported.
+func TestE2ENoFalseStall(t *testing.T) {
+	t.Parallel()
+	r := runHangdog(t, fixture(t, "slowlogger"), "--stall", "5s", "--", "-count=1", "./...")
+	if r.code != 0 {
+		t.Fatalf("exit code %d, want 0", r.code)
+	}
+	if len(r.report.Hangs) != 0 {
+		t.Fatalf("false stall: %+v", r.report.Hangs)
+	}
+	if r.report.Totals.Passed != 2 {
+		t.Errorf("totals %+v", r.report.Totals)
+	}
+	if !strings.Contains(r.stdout, "ok  \texample.com/slowlogger") {
+		t.Errorf("stdout lacks the ok line:\n%s", r.stdout)
+	}
+}
+
+// TestE2EMultiPackage checks that the rest of the suite finishes while one
+// package hangs.
+func TestE2EMultiPackage(t *testing.T) {
+	t.Parallel()
+	r := runHangdog(t, fixture(t, "multipkg"), stallArgs...)
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d", r.code)
+	}
+	if len(r.report.Hangs) != 1 || r.report.Hangs[0].Package != "example.com/multipkg/notify" {
+		t.Fatalf("hangs: %+v", r.report.Hangs)
+	}
+	if r.report.Totals.Packages != 3 {
+		t.Errorf("totals %+v", r.report.Totals)
+	}
+	for _, pkg := range []string{"parse", "store"} {
+		if !strings.Contains(r.stdout, "ok  \texample.com/multipkg/"+pkg) {
+			t.Errorf("package %s should pass:\n%s", pkg, r.stdout)
+		}
+	}
+}
+
+// TestOldGoSmoke runs one hanging fixture under an older Go release named
+// by HANGDOG_OLD_GO (for example go1.21.13, fetched through the module proxy
+// on first use). .ci/run sets it; without it the test is skipped.
+func TestOldGoSmoke(t *testing.T) {
+	v := os.Getenv("HANGDOG_OLD_GO")
+	if v == "" {
+		t.Skip("HANGDOG_OLD_GO not set")
+	}
+	r := runHangdogEnv(t, fixture(t, "mutexcycle"), []string{"GOTOOLCHAIN=" + v}, stallArgs...)
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d, want %d", r.code, watchdog.ExitHung)
+	}
+	h := findHang(t, r, "TestConcurrentTransfers")
+	if h.State != "sync.WaitGroup.Wait" || !strings.HasSuffix(h.Location, "bank_test.go:30") {
+		t.Errorf("state %q at %q", h.State, h.Location)
+	}
+	if !hasGroup(h, "helper", "sync.Mutex.Lock", "bank.go:46") {
+		t.Errorf("no mutex waiters: %+v", h.Goroutines)
+	}
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hangdog/hangdog/watchdog"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "devel"
+
+// usageError is a mistake in how hangdog was called.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// exitError carries the exit code of a finished run.
+type exitError struct {
+	code int
+	err  error // nil when the run itself went fine
+}
+
+func (e *exitError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+// errHelp is returned after --help or --version was printed.
+var errHelp = errors.New("help requested")
+
+// exitCode maps the result of run onto the process exit code. This is the
+// one place where errors become exit codes.
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	var ee *exitError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return watchdog.ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "hangdog: %v\nRun 'hangdog --help' for usage.\n", ue.err)
+		return watchdog.ExitUsage
+	case errors.As(err, &ee):
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "hangdog: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "hangdog: %v\n", err)
+	return watchdog.ExitInternal
+}
+
+const usageHead = `Usage: hangdog [flags] [--] [go test args]
+       hangdog stacks [flags] [FILE|-]...   (see hangdog stacks --help)
+
+hangdog runs 'go test -json [go test args]' (default package pattern ./...),
+shows the output as go test would, and watches every test. A test that makes
+no progress for --stall is reported at once; hangdog captures the goroutines
+of its test binary and tells which test is stuck, on which line, and why.
+The rest of the suite keeps running.
+
+Flags:
+`
+
+const usageTail = `
+Exit codes:
+  0    all tests passed
+  1    a test failed, a package failed to build, or go test failed
+  2    hangdog was called wrongly (bad flag)
+  3    a hang was detected (wins over 1)
+  4    hangdog itself failed (could not start go, could not write a report)
+  130  interrupted by SIGINT;  143  by SIGTERM
+`
+
+type options struct {
+	dir        string
+	format     string
+	jsonFile   string
+	reportJSON string
+	artifacts  string
+	stall      time.Duration
+	stallFor   []string
+	quitGrace  time.Duration
+	raw        bool
+	logFile    string
+	logLevel   string
+	logFormat  string
+	version    bool
+	help       bool
+}
+
+func newFlagSet(o *options) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("hangdog", pflag.ContinueOnError)
+	fs.SetInterspersed(false)
+	fs.StringVarP(&o.dir, "dir", "C", "", "run go test in `DIR` (default: the current directory)")
+	fs.StringVar(&o.format, "format", "", "output format: standard-quiet (default; standard-verbose with -v), standard-verbose, dots, pkgname, testname, pkgname-and-test-fails")
+	fs.StringVar(&o.jsonFile, "jsonfile", "", "write the raw go test -json event stream to `FILE`, byte for byte")
+	fs.StringVar(&o.reportJSON, "report-json", "", "write the JSON report of the run to `FILE`")
+	fs.StringVar(&o.artifacts, "artifacts", "", "write dumps and parsed reports to `DIR` (default: a new private directory under the OS temp dir)")
+	fs.DurationVar(&o.stall, "stall", watchdog.DefaultStall, "a running test with no output or event for this `duration` is stalled")
+	fs.StringArrayVar(&o.stallFor, "stall-for", nil, "per-test stall threshold, `PATTERN=DURATION` (regexp on the full test name; repeatable; first match wins)")
+	fs.DurationVar(&o.quitGrace, "quit-grace", 15*time.Second, "how long a stalled test binary gets to print its goroutines after SIGQUIT before it is killed")
+	fs.BoolVar(&o.raw, "raw-command", false, "the arguments are a command that prints a go test -json stream, run instead of go test")
+	fs.StringVar(&o.logFile, "log-file", "", "write hangdog's own log (stalls, captures, kills) to `FILE` (default: no log)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.logFormat, "log-format", "console", "log format: console or json")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVarP(&o.help, "help", "h", false, "print this help and exit")
+	fs.SortFlags = false
+	return fs
+}
+
+func usage(w io.Writer, fs *pflag.FlagSet) {
+	io.WriteString(w, usageHead)
+	io.WriteString(w, fs.FlagUsages())
+	io.WriteString(w, usageTail)
+}
+
+// run is hangdog without the process around it: it parses args, runs the
+// suite and returns an error that exitCode maps onto the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "stacks" {
+		return runStacks(ctx, args[1:], stdin, stdout, stderr)
+	}
+	var o options
+	fs := newFlagSet(&o)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			usage(stdout, fs)
+			return errHelp
+		}
+		return &usageError{err}
+	}
+	if o.help {
+		usage(stdout, fs)
+		return errHelp
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "hangdog %s\n", version)
+		return errHelp
+	}
+	cfg := watchdog.Config{
+		Dir:          o.dir,
+		Args:         fs.Args(),
+		Stdout:       stdout,
+		Stderr:       stderr,
+		Format:       o.format,
+		JSONFile:     o.jsonFile,
+		ReportJSON:   o.reportJSON,
+		ArtifactsDir: o.artifacts,
+		Stall:        o.stall,
+		QuitGrace:    o.quitGrace,
+	}
+	if o.stall <= 0 {
+		return &usageError{fmt.Errorf("--stall must be positive, got %v", o.stall)}
+	}
+	if o.quitGrace <= 0 {
+		return &usageError{fmt.Errorf("--quit-grace must be positive, got %v", o.quitGrace)}
+	}
+	for _, s := range o.stallFor {
+		r, err := watchdog.ParseStallRule(s)
+		if err != nil {
+			return &usageError{fmt.Errorf("--stall-for: %w", err)}
+		}
+		cfg.StallFor = append(cfg.StallFor, r)
+	}
+	if o.raw {
+		if len(cfg.Args) == 0 {
+			return &usageError{errors.New("--raw-command needs a command after --")}
+		}
+		cfg.RawCommand, cfg.Args = cfg.Args, nil
+	}
+	if err := checkFormat(o.format); err != nil {
+		return &usageError{err}
+	}
+	logger, closeLog, err := newLogger(o)
+	if err != nil {
+		return &usageError{err}
+	}
+	defer closeLog()
+	cfg.Logger = logger
+
+	rep, err := watchdog.Run(ctx, cfg)
+	if err != nil {
+		return &exitError{code: rep.ExitCode, err: err}
+	}
+	if rep.ExitCode != 0 {
+		return &exitError{code: rep.ExitCode}
+	}
+	return nil
+}
+
+func checkFormat(name string) error {
+	if name == "" {
+		return nil
+	}
+	for _, n := range watchdog.Formats() {
+		if n == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown --format %q (want one of %s)", name, strings.Join(watchdog.Formats(), ", "))
+}
+
+// newLogger builds hangdog's own log. It never goes to the test output
+// stream: without --log-file there is no log.
+func newLogger(o options) (*zap.Logger, func(), error) {
+	if o.logFile == "" {
+		return zap.NewNop(), func() {}, nil
+	}
+	lvl, err := zapcore.ParseLevel(o.logLevel)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	switch o.logFormat {
+	case "console":
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	case "json":
+		enc = zapcore.NewJSONEncoder(encCfg)
+	default:
+		return nil, nil, fmt.Errorf("--log-format: want console or json, got %q", o.logFormat)
+	}
+	f, err := os.OpenFile(o.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--log-file: %w", err)
+	}
+	l := zap.New(zapcore.NewCore(enc, zapcore.AddSync(f), lvl))
+	return l, func() { _ = l.Sync(); f.Close() }, nil
+}

@@ -1,0 +1,430 @@
+package stackparse
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file recognises single lines of a dump. The functions here are pure:
+// they look at one line and never keep a reference to it.
+
+type startKind int
+
+const (
+	startNone    startKind = iota
+	startHeader            // "goroutine 1 [running]:"
+	startPanic             // "panic: boom"
+	startFatal             // "fatal error: all goroutines are asleep - deadlock!"
+	startSIGQUIT           // "SIGQUIT: quit"
+	startProfile           // "goroutine profile: total 12"
+)
+
+var triggers = []struct {
+	text string
+	kind startKind
+}{
+	{"panic: ", startPanic},
+	{"fatal error: ", startFatal},
+	{"SIGQUIT: quit", startSIGQUIT},
+	{"goroutine profile: total ", startProfile},
+}
+
+// triggerAt reports the trigger line begins with, or startNone.
+func triggerAt(line []byte) startKind {
+	for _, t := range triggers {
+		if bytes.HasPrefix(line, []byte(t.text)) {
+			return t.kind
+		}
+	}
+	if _, ok := parseHeader(line); ok {
+		return startHeader
+	}
+	return startNone
+}
+
+// findStart finds where a dump starts in line: at the beginning, or after
+// some other text (a prefix or glued text). It returns -1 if line does not
+// start a dump.
+func findStart(line []byte) (int, startKind) {
+	if k := triggerAt(line); k != startNone {
+		return 0, k
+	}
+	best, kind := -1, startNone
+	for _, t := range triggers {
+		if i := bytes.Index(line, []byte(t.text)); i > 0 && (best < 0 || i < best) {
+			best, kind = i, t.kind
+		}
+	}
+	if i := findGluedHeader(line); i > 0 && (best < 0 || i < best) {
+		best, kind = i, startHeader
+	}
+	return best, kind
+}
+
+// findGluedHeader returns the position of a goroutine header that starts
+// after the beginning of line, or -1.
+func findGluedHeader(line []byte) int {
+	if !bytes.HasSuffix(bytes.TrimRight(line, " \t"), []byte("]:")) {
+		return -1
+	}
+	for off := 1; off < len(line); {
+		i := bytes.Index(line[off:], []byte("goroutine "))
+		if i < 0 {
+			return -1
+		}
+		if _, ok := parseHeader(line[off+i:]); ok {
+			return off + i
+		}
+		off += i + 1
+	}
+	return -1
+}
+
+// header is a parsed goroutine header line.
+type header struct {
+	id       int64
+	state    string
+	minutes  int
+	locked   bool
+	bubble   int64
+	durable  bool
+	leaked   bool
+	labels   map[string]string
+	hasLabel bool
+}
+
+// parseHeader parses
+//
+//	goroutine 7 [chan receive]:
+//	goroutine 7 gp=0xc000102000 m=nil [sync.Mutex.Lock, 3 minutes]:
+//	goroutine 1 gp=0xc000002380 m=0 mp=0x5c1a40 [running, locked to thread]:
+//	goroutine 9 [select (durable), synctest bubble 3]:
+//	goroutine 4 [chan receive labels:{"k": "v"}]:
+func parseHeader(line []byte) (header, bool) {
+	var h header
+	rest, ok := bytes.CutPrefix(line, []byte("goroutine "))
+	if !ok {
+		return h, false
+	}
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 19 || n == len(rest) || rest[n] != ' ' {
+		return h, false
+	}
+	id, err := strconv.ParseInt(string(rest[:n]), 10, 64)
+	if err != nil {
+		return h, false
+	}
+	h.id = id
+	rest = bytes.TrimRight(rest[n:], " \t")
+	open := bytes.IndexByte(rest, '[')
+	if open < 0 || !bytes.HasSuffix(rest, []byte("]:")) || open > len(rest)-2 {
+		return h, false
+	}
+	// Between the id and "[" only "gp=", "m=", "mp=" fields may appear.
+	for _, f := range bytes.Fields(rest[:open]) {
+		if !bytes.HasPrefix(f, []byte("gp=")) && !bytes.HasPrefix(f, []byte("m=")) && !bytes.HasPrefix(f, []byte("mp=")) {
+			return h, false
+		}
+	}
+	body := string(rest[open+1 : len(rest)-2])
+	if i := strings.Index(body, " labels:{"); i >= 0 {
+		h.labels = parseLabels(body[i+len(" labels:"):])
+		h.hasLabel = true
+		body = body[:i]
+	} else if strings.HasPrefix(body, "labels:{") {
+		h.labels = parseLabels(body[len("labels:"):])
+		h.hasLabel = true
+		body = ""
+	}
+	parts := strings.Split(body, ", ")
+	st := parts[0]
+	for changed := true; changed; {
+		changed = false
+		for _, suf := range [...]string{" (leaked)", " (scan)", " (durable)"} {
+			if v, ok := strings.CutSuffix(st, suf); ok {
+				st = v
+				changed = true
+				switch suf {
+				case " (leaked)":
+					h.leaked = true
+				case " (durable)":
+					h.durable = true
+				}
+			}
+		}
+	}
+	h.state = st
+	for _, p := range parts[1:] {
+		switch {
+		case p == "locked to thread":
+			h.locked = true
+		case strings.HasSuffix(p, " minutes") || strings.HasSuffix(p, " minute"):
+			m, _ := strconv.Atoi(p[:strings.IndexByte(p, ' ')])
+			h.minutes = m
+		case strings.HasPrefix(p, "synctest bubble "):
+			b, _ := strconv.ParseInt(p[len("synctest bubble "):], 10, 64)
+			h.bubble = b
+		}
+	}
+	return h, true
+}
+
+// parseLabels parses a label set as printed in headers
+// ({"k": "v", "k2": "v2"}) and in pprof debug=1 profiles ({"k":"v"}). Both
+// escaped ("\"") and raw quotes inside values are accepted: a string ends at
+// a quote followed by ':', ',' or '}'.
+func parseLabels(s string) map[string]string {
+	m := make(map[string]string)
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "{")
+	for {
+		s = strings.TrimLeft(s, " ,")
+		if s == "" || s[0] == '}' {
+			return m
+		}
+		k, rest, ok := cutQuoted(s)
+		if !ok {
+			return m
+		}
+		rest = strings.TrimLeft(rest, " ")
+		rest, ok = strings.CutPrefix(rest, ":")
+		if !ok {
+			return m
+		}
+		rest = strings.TrimLeft(rest, " ")
+		v, rest2, ok := cutQuoted(rest)
+		if !ok {
+			return m
+		}
+		m[k] = v
+		s = rest2
+	}
+}
+
+// cutQuoted reads a quoted string at the start of s.
+func cutQuoted(s string) (val, rest string, ok bool) {
+	if s == "" || s[0] != '"' {
+		return "", s, false
+	}
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			after := strings.TrimLeft(s[i+1:], " ")
+			if after != "" && after[0] != ':' && after[0] != ',' && after[0] != '}' {
+				continue
+			}
+			raw := s[:i+1]
+			if u, err := strconv.Unquote(raw); err == nil {
+				return u, s[i+1:], true
+			}
+			return strings.ReplaceAll(raw[1:len(raw)-1], `\"`, `"`), s[i+1:], true
+		}
+	}
+	return "", s, false
+}
+
+// parseCall parses a call line "pkg.F(0x1, 0x2)" or "pkg.F(...)" into its
+// function name and argument text.
+func parseCall(line []byte) (fn, args []byte, ok bool) {
+	line = bytes.TrimRight(line, " \t")
+	if len(line) < 3 || line[len(line)-1] != ')' || isSpace(line[0]) {
+		return nil, nil, false
+	}
+	open := bytes.LastIndexByte(line, '(')
+	if open <= 0 {
+		return nil, nil, false
+	}
+	fn = line[:open]
+	if bytes.ContainsAny(fn, " \t") {
+		return nil, nil, false
+	}
+	return fn, line[open+1 : len(line)-1], true
+}
+
+// fileLine is a parsed location line.
+type fileLine struct {
+	file   []byte
+	line   int
+	offset uint64
+	hasOff bool
+}
+
+// parseFileLine parses a location line:
+//
+//	\t/src/main.go:12 +0x1d
+//	\t/src/main.go:12 +0x1d fp=0xc000 sp=0xc000 pc=0x4a2b
+//	\t_testmain.go:48
+//	    main.go:12 +0x1d              (spaces instead of a tab)
+func parseFileLine(b []byte) (fileLine, []byte, bool) {
+	var fl fileLine
+	b = bytes.TrimLeft(b, " \t")
+	b = bytes.TrimRight(b, " \t")
+	if i := bytes.Index(b, []byte(" fp=")); i >= 0 {
+		b = b[:i]
+	}
+	if i := bytes.LastIndex(b, []byte(" +0x")); i >= 0 {
+		off, err := strconv.ParseUint(string(b[i+4:]), 16, 64)
+		if err == nil {
+			fl.offset, fl.hasOff = off, true
+			b = b[:i]
+		}
+	}
+	colon := bytes.LastIndexByte(b, ':')
+	if colon <= 0 || colon == len(b)-1 {
+		return fl, nil, false
+	}
+	n, err := strconv.Atoi(string(b[colon+1:]))
+	if err != nil || n < 0 {
+		return fl, nil, false
+	}
+	fl.file, fl.line = b[:colon], n
+	return fl, fl.file, true
+}
+
+// isRegister matches a SIGQUIT register line such as "rax    0x0" or
+// "rflags 0x246" (also "r15 0x0" on arm64 and "lr  0x1" etc.).
+func isRegister(line []byte) bool {
+	i := 0
+	for i < len(line) && (line[i] >= 'a' && line[i] <= 'z' || line[i] >= '0' && line[i] <= '9') {
+		i++
+	}
+	if i == 0 || i > 8 || i == len(line) || line[i] != ' ' {
+		return false
+	}
+	v := bytes.TrimLeft(line[i:], " ")
+	if !bytes.HasPrefix(v, []byte("0x")) || len(v) < 3 {
+		return false
+	}
+	for _, c := range v[2:] {
+		if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseElided parses "...12 frames elided..." (Go 1.21+, n=12) and
+// "...additional frames elided..." (older, n=-1).
+func parseElided(line []byte) (int, bool) {
+	if bytes.Equal(line, []byte("...additional frames elided...")) {
+		return -1, true
+	}
+	mid, ok := bytes.CutPrefix(line, []byte("..."))
+	if !ok {
+		return 0, false
+	}
+	mid, ok = bytes.CutSuffix(mid, []byte(" frames elided..."))
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(mid))
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// parseCreatedBy parses "created by F in goroutine N" and "created by F".
+func parseCreatedBy(line []byte) (fn []byte, parent int64, ok bool) {
+	rest, ok := bytes.CutPrefix(line, []byte("created by "))
+	if !ok {
+		return nil, 0, false
+	}
+	rest = bytes.TrimRight(rest, " \t")
+	if i := bytes.LastIndex(rest, []byte(" in goroutine ")); i >= 0 {
+		if p, err := strconv.ParseInt(string(rest[i+len(" in goroutine "):]), 10, 64); err == nil {
+			return rest[:i], p, true
+		}
+	}
+	if len(rest) == 0 || bytes.ContainsAny(rest, " \t") {
+		return nil, 0, false
+	}
+	return rest, 0, true
+}
+
+// parseAncestor parses "[originating from goroutine N]:".
+func parseAncestor(line []byte) (int64, bool) {
+	rest, ok := bytes.CutPrefix(line, []byte("[originating from goroutine "))
+	if !ok {
+		return 0, false
+	}
+	rest, ok = bytes.CutSuffix(bytes.TrimRight(rest, " \t"), []byte("]:"))
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(rest), 10, 64)
+	return id, err == nil
+}
+
+// classifyReason judges a dump's kind from its first preamble line.
+func classifyReason(line []byte) (DumpKind, time.Duration) {
+	switch {
+	case bytes.HasPrefix(line, []byte("panic: test timed out after ")):
+		d, _ := time.ParseDuration(string(bytes.TrimSpace(line[len("panic: test timed out after "):])))
+		return KindTestTimeout, d
+	case bytes.HasPrefix(line, []byte("panic: ")):
+		return KindPanic, 0
+	case bytes.HasPrefix(line, []byte("fatal error: all goroutines are asleep")):
+		return KindDeadlock, 0
+	case bytes.HasPrefix(line, []byte("fatal error: ")):
+		return KindFatal, 0
+	case bytes.HasPrefix(line, []byte("SIGQUIT: quit")):
+		return KindSIGQUIT, 0
+	}
+	return KindUnknown, 0
+}
+
+// parseRunningTest parses an entry of the running tests list,
+// "\t\tTestHang/sub (3s)".
+func parseRunningTest(line []byte) (RunningTest, bool) {
+	if len(line) == 0 || !isSpace(line[0]) {
+		return RunningTest{}, false
+	}
+	t := bytes.TrimSpace(line)
+	i := bytes.LastIndex(t, []byte(" ("))
+	if i <= 0 || t[len(t)-1] != ')' {
+		return RunningTest{}, false
+	}
+	d, err := time.ParseDuration(string(t[i+2 : len(t)-1]))
+	if err != nil {
+		return RunningTest{}, false
+	}
+	return RunningTest{Name: string(t[:i]), Duration: d}, true
+}
+
+// looksLikePrefix reports whether text found before a trigger on the same
+// line looks like a per-line log prefix rather than log text: a CI
+// timestamp ("2024-05-01T10:00:00.1234567Z "), a clock ("[12:00:01] ") or a
+// line number ("  12: "). It must contain a digit, end in a space, a tab or
+// a separator, and use only digits, spaces and the punctuation of
+// timestamps.
+func looksLikePrefix(b []byte) bool {
+	if len(b) == 0 || len(b) > 64 {
+		return false
+	}
+	digit := false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case strings.IndexByte(" \t:.,-+/[]|()TZ", c) >= 0:
+		default:
+			return false
+		}
+	}
+	last := b[len(b)-1]
+	return digit && (last == ' ' || last == '\t' || last == ']' || last == '|' || last == ':')
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' }
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}

@@ -1,0 +1,448 @@
+package stackparse
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// DefaultMaxLineLen is the longest line the parser looks at in full. Lines
+// of a goroutine dump are short (a call with at most ten words of arguments,
+// or a file path), but generic instantiations, labels and log text that is
+// not part of a dump can be long. A longer line is cut to this length, the
+// rest of it is skipped, and a Warning is recorded if the line was inside a
+// dump. 64 KiB keeps the reader's buffer small while being far above
+// anything the runtime prints.
+const DefaultMaxLineLen = 64 << 10
+
+// DefaultMaxWarnings bounds Dump.Warnings so that a damaged multi-megabyte
+// dump cannot grow memory through warnings; further ones are only counted in
+// Dump.WarningsDropped.
+const DefaultMaxWarnings = 100
+
+// maxPreambleLines is how many lines may follow a preamble trigger ("panic:",
+// "fatal error:", "SIGQUIT: quit") before the first goroutine header. A
+// panic value can span several lines and a SIGQUIT preamble has a few, but a
+// "panic:" in ordinary log output is not followed by goroutines: after this
+// many lines the candidate dump is abandoned silently.
+const maxPreambleLines = 200
+
+// Parser reads goroutine dumps from a stream. Its zero value is ready to
+// use; the fields customise it. A Parser must not be used by two goroutines
+// at once, but it may be reused for several inputs one after another.
+type Parser struct {
+	// OnGoroutine, if set, is called with each goroutine as soon as it is
+	// complete (at the next header, the end of its dump or EOF). The
+	// goroutine is then not appended to d.Goroutines: the callback owns
+	// g, and memory stays bounded by the largest goroutine rather than
+	// the whole dump. d is the dump being parsed; its preamble fields are
+	// final, its Warnings may still grow.
+	OnGoroutine func(d *Dump, g *Goroutine)
+
+	// OnDump, if set, is called with each dump once it is complete, in
+	// input order, before Parse returns it.
+	OnDump func(d *Dump)
+
+	// MaxLineLen is the longest line looked at in full; 0 means
+	// DefaultMaxLineLen. See DefaultMaxLineLen.
+	MaxLineLen int
+
+	// MaxWarnings bounds each dump's Warnings; 0 means DefaultMaxWarnings.
+	MaxWarnings int
+}
+
+// Parse reads r to the end and returns every goroutine dump found in it, in
+// input order. Text before, between and after dumps is ignored. The error
+// is non-nil only if reading r failed; the dumps parsed up to that point are
+// returned with it. Parse never panics on any input and reads each line
+// once; its memory is that of the model plus one line (see Parser for a
+// bounded form).
+//
+// Recognised (verified on Go 1.20–1.26 output): SIGQUIT dumps with
+// registers and gp=/m= headers, "panic: test timed out" with both forms of
+// the running tests list, deadlock and other fatal errors, panics
+// (including "[recovered]" chains and multi-line values, kept in
+// Dump.Preamble), runtime.Stack and pprof debug=2 output, pprof debug=1
+// profiles (as goroutines with a Count), ancestors
+// (GODEBUG=tracebackancestors), labels (GODEBUG=tracebacklabels=1), elided
+// frames, inlined frames and -trimpath paths.
+//
+// Each "SIGQUIT: quit" block of GOTRACEBACK=crash output becomes its own
+// Dump: the first holds every goroutine, the following ones (after
+// "-----") only the stacks of the other threads (goroutine 0 or whatever
+// ran there). They are not merged because they are separate snapshots.
+//
+// Damaged input is accepted: CRLF line ends, a per-line prefix (CI
+// timestamps, clocks, line numbers; see prefix.go) learnt from the line that
+// starts the dump or a goroutine header, spaces instead of tabs, missing
+// blank lines, a header glued to the end of the previous line. A goroutine
+// cut off by the end of input (or of the dump) is marked Truncated. A line
+// inside a dump that fits nowhere becomes a Warning if the dump continues
+// after it; otherwise it ends the dump. Dumps wrapped in test2json events
+// must be decoded first.
+func Parse(r io.Reader) ([]*Dump, error) {
+	var p Parser
+	return p.Parse(r)
+}
+
+// Parse reads r to the end and returns the dumps found in it; see the
+// package-level Parse and the Parser fields for callbacks.
+func (p *Parser) Parse(r io.Reader) ([]*Dump, error) {
+	maxLine := p.MaxLineLen
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLineLen
+	}
+	maxLine = max(maxLine, 16) // bufio's minimum buffer
+	s := &scanner{p: p, strs: make(map[string]string)}
+	s.maxWarn = p.MaxWarnings
+	if s.maxWarn <= 0 {
+		s.maxWarn = DefaultMaxWarnings
+	}
+	br := bufio.NewReaderSize(r, maxLine)
+	var err error
+	for {
+		var line []byte
+		var long bool
+		line, long, err = readLine(br)
+		if len(line) > 0 || err == nil {
+			s.lineNo++
+			s.line(line, long)
+			if err != nil && s.g != nil && s.st != stBetween && !s.lastBlank {
+				// The input ends in the middle of a line that went to
+				// the open goroutine (or could not be placed): the
+				// output was cut off.
+				s.g.Truncated = true
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	s.endDump()
+	if errors.Is(err, io.EOF) {
+		err = nil
+	} else if err != nil {
+		err = fmt.Errorf("stackparse: reading line %d: %w", s.lineNo+1, err)
+	}
+	return s.dumps, err
+}
+
+// readLine returns the next line without its "\n" (the slice is only valid
+// until the next call). A line longer than br's buffer is cut and the rest
+// of it skipped; long reports that. At EOF it returns the last, unterminated
+// line (if any) with io.EOF.
+func readLine(br *bufio.Reader) (line []byte, long bool, err error) {
+	line, err = br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		long = true
+		// Skip the rest of the line. line stays valid: ReadSlice's
+		// buffer is only overwritten by the next read, so copy first.
+		line = append([]byte(nil), line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = br.ReadSlice('\n')
+		}
+		if errors.Is(err, io.EOF) {
+			err = nil // the cut line is complete as far as we are concerned
+		}
+		return line, long, err
+	}
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	return line, false, err
+}
+
+// state is where the scanner is in a dump. Each state lists the lines it
+// expects, with an example, and where they lead. Lines are matched after
+// the trailing "\r" and any detected line prefix (see prefix.go) have been
+// removed. In every state inside a dump, a preamble trigger ends the dump
+// and starts a new one, and a goroutine header starts a new goroutine.
+type state int
+
+const (
+	// stOutside: no dump is open; ordinary log text is skipped without
+	// warnings. Expects a preamble trigger, possibly after a line prefix:
+	//   "panic: test timed out after 3s"          -> stPreamble
+	//   "fatal error: all goroutines are asleep - deadlock!" -> stPreamble
+	//   "SIGQUIT: quit"                            -> stPreamble
+	//   "goroutine profile: total 12"              -> stProfile
+	// or a goroutine header with no preamble (runtime.Stack, pprof debug=2):
+	//   "goroutine 1 [running]:"                   -> stFrames
+	stOutside state = iota
+
+	// stPreamble: after a trigger, before the first goroutine:
+	//   "\trunning tests:" / "running tests:"     -> stRunning
+	//   "\tpanic: again [recovered]", "PC=0x46b3a1 m=0 sigcode=0",
+	//   "[signal SIGSEGV: ...]", "runtime: ...", blank lines -> stPreamble
+	//   "goroutine 7 gp=0xc000102000 m=nil [chan receive]:" -> stFrames
+	// Other lines are kept in Dump.Preamble. After maxPreambleLines
+	// lines with no header the dump is abandoned -> stOutside.
+	stPreamble
+
+	// stRunning: the testing package's list of running tests:
+	//   "\t\tTestHang/sub (3s)" (Go 1.23+), "\tTestHang (3s)" (older)
+	// Anything else is handled as in stPreamble.
+	stRunning
+
+	// stFrames: inside a goroutine, expecting its next call line:
+	//   "main.worker(0xc000012345, 0x1)"           -> stFile
+	//   "created by main.main in goroutine 1"      -> stCreatedFile
+	//   "...12 frames elided...", "...additional frames elided..."
+	//   "[originating from goroutine 5]:"          (frames now go to an Ancestor)
+	//   "\tgoroutine running on other thread; stack unavailable"
+	//   "rax    0x0" (SIGQUIT registers)         -> stFrames
+	//   ""                                         -> stBetween
+	stFrames
+
+	// stFile: after a call line, expecting its location:
+	//   "\t/src/main.go:12 +0x1d fp=0xc000 sp=0xc000 pc=0x4a" -> stFrames
+	stFile
+
+	// stCreatedFile: after "created by F", expecting its location:
+	//   "\t/src/main.go:9 +0x25"                   -> stFrames
+	stCreatedFile
+
+	// stBetween: after a blank line that ended a goroutine. Expects a
+	// header (-> stFrames), registers or more blank lines; anything else
+	// ends the dump (-> stOutside), e.g. "exit status 2".
+	stBetween
+
+	// stProfile: an aggregated pprof goroutine profile (debug=1):
+	//   "3 @ 0x4442b1 0x480d1d 0x4d5531"           (a new stack, Count 3)
+	//   "# labels: {\"k\":\"v\"}"
+	//   "#\t0x4d5530\tmain.f+0xb0\t/src/main.go:851"
+	//   ""                                         -> stProfile
+	// Anything else ends the dump -> stOutside.
+	stProfile
+)
+
+// scanner holds the parse state of one Parser.Parse call.
+type scanner struct {
+	p       *Parser
+	lineNo  int
+	st      state
+	pfx     prefix
+	maxWarn int
+
+	dumps  []*Dump
+	d      *Dump      // open dump, nil in stOutside
+	g      *Goroutine // open goroutine
+	frames []Frame    // frames of g, collected here until g is complete
+	anc    *Ancestor  // open ancestor block of g, if any
+
+	preLines  int  // lines seen in the preamble
+	lastBlank bool // the last line seen inside a dump was blank
+
+	// pending is a line inside a dump that could not be placed. Whether it
+	// is garbage inside the dump (a warning) or the first line after the
+	// dump is decided by the next non-blank line.
+	pending    []byte
+	pendingNo  int
+	hasPending bool
+
+	// strs interns function names and file paths: a large dump repeats
+	// the same few hundred of them many thousand times.
+	strs map[string]string
+}
+
+func (s *scanner) intern(b []byte) string {
+	if v, ok := s.strs[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(s.strs) < 1<<16 {
+		s.strs[v] = v
+	}
+	return v
+}
+
+// line processes one input line (without "\n"). long is set when the line
+// was cut at MaxLineLen.
+func (s *scanner) line(raw []byte, long bool) {
+	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	if s.st == stOutside {
+		s.outside(raw)
+		return
+	}
+	if long {
+		s.warn(s.lineNo, raw, "line too long, cut")
+	}
+	line := s.pfx.strip(raw)
+	s.lastBlank = len(bytes.TrimSpace(line)) == 0
+	s.inDump(line)
+}
+
+// outside looks for the start of a dump in a line of ordinary text.
+func (s *scanner) outside(raw []byte) {
+	at, kind := findStart(raw)
+	if at < 0 {
+		return
+	}
+	if at > 0 {
+		cand := raw[:at]
+		if looksLikePrefix(cand) {
+			s.pfx.set(cand)
+		} else if kind != startHeader {
+			return // "panic:" in the middle of a log message
+		} else {
+			s.pfx.clear() // a header glued to log text
+		}
+	} else {
+		s.pfx.clear()
+	}
+	s.start(raw[at:], kind)
+}
+
+// start opens a new dump at line, which begins with a trigger of kind.
+func (s *scanner) start(line []byte, kind startKind) {
+	s.d = &Dump{StartLine: s.lineNo}
+	s.preLines = 0
+	switch kind {
+	case startHeader:
+		s.st = stBetween
+		s.inDump(line)
+		return
+	case startProfile:
+		s.d.Kind = KindProfile
+		s.d.Reason = string(line)
+		s.st = stProfile
+		return
+	}
+	s.d.Reason = string(line)
+	s.d.Kind, s.d.TimeoutAfter = classifyReason(line)
+	s.st = stPreamble
+}
+
+// endDump closes the open dump, if any, and returns to stOutside.
+func (s *scanner) endDump() {
+	if s.d == nil {
+		s.st = stOutside
+		return
+	}
+	s.endGoroutine(true)
+	d := s.d
+	s.d = nil
+	s.st = stOutside
+	s.hasPending = false
+	if d.NumGoroutines == 0 {
+		return // a preamble with no goroutines: ordinary text after all
+	}
+	if s.p.OnDump != nil {
+		s.p.OnDump(d)
+	}
+	s.dumps = append(s.dumps, d)
+}
+
+// endGoroutine completes the open goroutine. atEnd means the dump ends
+// here, so a goroutine still waiting for lines is marked Truncated.
+func (s *scanner) endGoroutine(atEnd bool) {
+	g := s.g
+	if g == nil {
+		return
+	}
+	if atEnd && (s.st == stFile || s.st == stCreatedFile ||
+		(len(s.frames) == 0 && !g.StackUnavailable && g.ID != 0)) {
+		g.Truncated = true
+	}
+	if len(s.frames) > 0 {
+		// One allocation of the right size per goroutine.
+		g.Frames = slices.Clone(s.frames)
+	}
+	s.g, s.anc = nil, nil
+	if s.p.OnGoroutine != nil {
+		s.p.OnGoroutine(s.d, g)
+	} else {
+		s.d.Goroutines = append(s.d.Goroutines, g)
+	}
+}
+
+func (s *scanner) warn(no int, text []byte, msg string) {
+	if s.d == nil {
+		return
+	}
+	if len(s.d.Warnings) >= s.maxWarn {
+		s.d.WarningsDropped++
+		return
+	}
+	const maxText = 200
+	if len(text) > maxText {
+		text = text[:maxText]
+	}
+	s.d.Warnings = append(s.d.Warnings, Warning{Line: no, Text: string(text), Msg: msg})
+}
+
+// inDump handles a line (prefix already stripped) while a dump is open.
+func (s *scanner) inDump(line []byte) {
+	if s.st == stProfile {
+		s.profileLine(line)
+		return
+	}
+	if s.st == stPreamble || s.st == stRunning {
+		s.preambleLine(line)
+		return
+	}
+	// A header may be glued to the end of the previous line's text, or
+	// follow a prefix this dump has not seen before.
+	if at := findGluedHeader(line); at > 0 {
+		cand := line[:at]
+		if looksLikePrefix(cand) && !s.pfx.active() {
+			s.pfx.set(cand)
+		} else {
+			s.inDump(cand)
+			if s.st == stOutside {
+				s.outside(line[at:])
+				return
+			}
+		}
+		line = line[at:]
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		s.blank()
+		return
+	}
+	if s.hasPending {
+		if !s.continuesDump(line) {
+			s.endDump()
+			s.outside(line)
+			return
+		}
+		s.warn(s.pendingNo, s.pending, "unrecognised line inside a dump")
+		s.hasPending = false
+	}
+	if !s.frameLine(line) {
+		s.hasPending = true
+		s.pending = append(s.pending[:0], line...)
+		s.pendingNo = s.lineNo
+	}
+}
+
+func (s *scanner) blank() {
+	switch s.st {
+	case stFile, stCreatedFile:
+		// A goroutine ended before its last location: keep going,
+		// the frame simply has no file.
+		s.st = stBetween
+	case stFrames:
+		s.st = stBetween
+	}
+}
+
+// continuesDump reports whether line is something only a dump contains,
+// used to decide what an unrecognised line before it was.
+func (s *scanner) continuesDump(line []byte) bool {
+	if _, ok := parseHeader(line); ok {
+		return true
+	}
+	if isSpace(line[0]) {
+		_, _, ok := parseFileLine(line)
+		return ok
+	}
+	if bytes.HasPrefix(line, []byte("created by ")) || isRegister(line) {
+		return true
+	}
+	_, _, ok := parseCall(line)
+	return ok
+}

@@ -1,0 +1,242 @@
+package stackparse
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Wait is what a goroutine is doing, as a closed set of classes. The names
+// are those of Go 1.24+ wait reasons; Classify maps older dumps onto them.
+type Wait int
+
+const (
+	WaitOther         Wait = iota // a state not listed here, e.g. "cleanup wait"
+	WaitRunning                   // running, or runnable but preempted while busy (asyncPreempt)
+	WaitRunnable                  // runnable: ready, waiting for a thread
+	WaitChanRecv                  // chan receive
+	WaitChanSend                  // chan send
+	WaitChanRecvNil               // chan receive (nil chan): blocked forever
+	WaitChanSendNil               // chan send (nil chan): blocked forever
+	WaitSelect                    // select
+	WaitSelectNoCases             // select (no cases): select {} blocks forever
+	WaitMutex                     // sync.Mutex.Lock (also a writer behind a writer on an RWMutex)
+	WaitRLock                     // sync.RWMutex.RLock
+	WaitWLock                     // sync.RWMutex.Lock, waiting for readers to leave
+	WaitWaitGroup                 // sync.WaitGroup.Wait
+	WaitCond                      // sync.Cond.Wait
+	WaitIO                        // IO wait: network poller
+	WaitSyscall                   // syscall
+	WaitSleep                     // sleep: time.Sleep
+	WaitRuntime                   // the runtime's own goroutines: GC workers, finalizers, timers, ...
+)
+
+var waitNames = [...]string{
+	WaitOther:         "other",
+	WaitRunning:       "running",
+	WaitRunnable:      "runnable",
+	WaitChanRecv:      "chan receive",
+	WaitChanSend:      "chan send",
+	WaitChanRecvNil:   "chan receive (nil chan)",
+	WaitChanSendNil:   "chan send (nil chan)",
+	WaitSelect:        "select",
+	WaitSelectNoCases: "select (no cases)",
+	WaitMutex:         "sync.Mutex.Lock",
+	WaitRLock:         "sync.RWMutex.RLock",
+	WaitWLock:         "sync.RWMutex.Lock",
+	WaitWaitGroup:     "sync.WaitGroup.Wait",
+	WaitCond:          "sync.Cond.Wait",
+	WaitIO:            "IO wait",
+	WaitSyscall:       "syscall",
+	WaitSleep:         "sleep",
+	WaitRuntime:       "runtime",
+}
+
+// String returns the Go 1.24+ name of the wait ("chan receive",
+// "sync.Mutex.Lock", ...), "runtime" or "other".
+func (w Wait) String() string {
+	if w >= 0 && int(w) < len(waitNames) {
+		return waitNames[w]
+	}
+	return "Wait(" + strconv.Itoa(int(w)) + ")"
+}
+
+// Blocked reports whether the goroutine is parked waiting for something a
+// program can be stuck on: a channel, select, a sync primitive, I/O, a
+// system call or a sleep. Running, runnable, runtime-internal and other
+// states are not blocked.
+func (w Wait) Blocked() bool {
+	return w >= WaitChanRecv && w <= WaitSleep
+}
+
+// stateWaits maps wait reasons printed in headers to classes.
+var stateWaits = map[string]Wait{
+	"running":                 WaitRunning,
+	"runnable":                WaitRunnable,
+	"chan receive":            WaitChanRecv,
+	"chan send":               WaitChanSend,
+	"chan receive (nil chan)": WaitChanRecvNil,
+	"chan send (nil chan)":    WaitChanSendNil,
+	"select":                  WaitSelect,
+	"select (no cases)":       WaitSelectNoCases,
+	"sync.Mutex.Lock":         WaitMutex,
+	"sync.RWMutex.RLock":      WaitRLock,
+	"sync.RWMutex.Lock":       WaitWLock,
+	"sync.WaitGroup.Wait":     WaitWaitGroup,
+	"sync.Cond.Wait":          WaitCond,
+	"IO wait":                 WaitIO,
+	"syscall":                 WaitSyscall,
+	"sleep":                   WaitSleep,
+
+	// Runtime-internal goroutines and states.
+	"idle":                      WaitRuntime,
+	"GC sweep wait":             WaitRuntime,
+	"GC scavenge wait":          WaitRuntime,
+	"GC worker (idle)":          WaitRuntime,
+	"GC worker (active)":        WaitRuntime,
+	"GC assist marking":         WaitRuntime,
+	"GC assist wait":            WaitRuntime,
+	"GC weak to strong wait":    WaitRuntime,
+	"finalizer wait":            WaitRuntime,
+	"cleanup wait":              WaitRuntime,
+	"force gc (idle)":           WaitRuntime,
+	"timer goroutine (idle)":    WaitRuntime,
+	"trace reader (blocked)":    WaitRuntime,
+	"trace goroutine status":    WaitRuntime,
+	"wait for GC cycle":         WaitRuntime,
+	"garbage collection":        WaitRuntime,
+	"garbage collection scan":   WaitRuntime,
+	"stopping the world":        WaitRuntime,
+	"preempted":                 WaitRuntime,
+	"debug call":                WaitRuntime,
+	"dumping heap":              WaitRuntime,
+	"panicwait":                 WaitRuntime,
+	"page trace flush":          WaitRuntime,
+	"coroutine":                 WaitRuntime,
+	"flushing proc caches":      WaitRuntime,
+	"GOMAXPROCS updater (idle)": WaitRuntime,
+	"GC mark termination":       WaitRuntime,
+	"trace proc status":         WaitRuntime,
+	"copystack":                 WaitRuntime,
+	"synctest.Run":              WaitOther,
+	"synctest.Wait":             WaitOther,
+}
+
+// Classify returns what g is doing. It trusts the wait reason in the
+// header where it is specific (Go 1.24+ names every sync wait; 1.20–1.23
+// print "semacquire" for some), and otherwise reads the stack: the
+// innermost sync frame for "semacquire" and for aggregated profiles (which
+// have no state), asyncPreempt for a busy "runnable" goroutine.
+func Classify(g *Goroutine) Wait {
+	w, ok := stateWaits[g.State]
+	switch {
+	case ok && w == WaitRunnable:
+		if hasFunc(g, "runtime.asyncPreempt") {
+			return WaitRunning
+		}
+		return w
+	case ok:
+		return w
+	case g.State == "semacquire" || g.State == "":
+		if w, ok := waitFromStack(g); ok {
+			return w
+		}
+		return WaitOther
+	}
+	return WaitOther
+}
+
+func hasFunc(g *Goroutine, fn string) bool {
+	for _, f := range g.Frames {
+		if f.Func == fn {
+			return true
+		}
+	}
+	return false
+}
+
+// stackWaits maps functions found on the stack to classes, for dumps whose
+// header does not say (old releases, pprof debug=1 profiles).
+var stackWaits = map[string]Wait{
+	"sync.(*Mutex).Lock":                WaitMutex,
+	"sync.(*Mutex).lockSlow":            WaitMutex,
+	"internal/sync.(*Mutex).Lock":       WaitMutex,
+	"internal/sync.(*Mutex).lockSlow":   WaitMutex,
+	"sync.(*RWMutex).RLock":             WaitRLock,
+	"sync.(*RWMutex).Lock":              WaitWLock,
+	"sync.(*WaitGroup).Wait":            WaitWaitGroup,
+	"sync.(*Cond).Wait":                 WaitCond,
+	"sync.runtime_notifyListWait":       WaitCond,
+	"time.Sleep":                        WaitSleep,
+	"internal/poll.runtime_pollWait":    WaitIO,
+	"runtime.chanrecv":                  WaitChanRecv,
+	"runtime.chanrecv1":                 WaitChanRecv,
+	"runtime.chanrecv2":                 WaitChanRecv,
+	"runtime.chansend":                  WaitChanSend,
+	"runtime.chansend1":                 WaitChanSend,
+	"runtime.selectgo":                  WaitSelect,
+	"runtime.block":                     WaitSelectNoCases,
+	"syscall.Syscall":                   WaitSyscall,
+	"syscall.Syscall6":                  WaitSyscall,
+	"syscall.RawSyscall":                WaitSyscall,
+	"internal/runtime/syscall.Syscall6": WaitSyscall,
+}
+
+func waitFromStack(g *Goroutine) (Wait, bool) {
+	for _, f := range g.Frames {
+		if w, ok := stackWaits[f.Func]; ok {
+			return w, true
+		}
+	}
+	return WaitOther, false
+}
+
+// WaitAddress returns the address of the object g waits on, read from the
+// arguments the runtime printed, and false when they do not show it (or
+// print it as "0x…?", which the runtime marks as possibly inaccurate). What
+// each release prints, as checked on the fixtures (Go 1.20–1.26):
+//
+//   - sync.Mutex: the mutex, from "sync.(*Mutex).lockSlow(0x…)" (up to
+//     1.23) or "internal/sync.(*Mutex).lockSlow(0x…)" (1.24+), at every
+//     detail level.
+//   - channels: the channel, from "runtime.chanrecv(0x…, …)" /
+//     "runtime.chansend(0x…, …)": only in SIGQUIT (level 2) dumps, which
+//     show runtime frames. Nil channels have none.
+//   - sync.Cond: the Cond's notify list (inside the Cond), from
+//     "sync.runtime_notifyListWait(0x…, …)", at every level.
+//   - RWMutex, WaitGroup, and mutexes of older dumps: the semaphore word
+//     inside the object, from "runtime.semacquire1(0x…, …)", only in
+//     SIGQUIT dumps. Waiters on the same object share it, so it serves to
+//     group them, but it is not the object's own address.
+func (g *Goroutine) WaitAddress() (uint64, bool) {
+	var sema uint64
+	var haveSema bool
+	for _, f := range g.Frames {
+		switch f.Func {
+		case "internal/sync.(*Mutex).lockSlow", "sync.(*Mutex).lockSlow",
+			"runtime.chanrecv", "runtime.chansend", "sync.runtime_notifyListWait":
+			if a, ok := firstArg(f.Args); ok {
+				return a, true
+			}
+		case "runtime.semacquire1":
+			if a, ok := firstArg(f.Args); ok && !haveSema {
+				sema, haveSema = a, true
+			}
+		}
+	}
+	return sema, haveSema
+}
+
+// firstArg parses the first word of an argument list if it is printed as
+// a reliable non-zero hex value.
+func firstArg(args string) (uint64, bool) {
+	a, _, _ := strings.Cut(args, ",")
+	a = strings.TrimSpace(a)
+	if !strings.HasPrefix(a, "0x") || strings.HasSuffix(a, "?") {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(a[2:], 16, 64)
+	if err != nil || v == 0 {
+		return 0, false
+	}
+	return v, true
+}

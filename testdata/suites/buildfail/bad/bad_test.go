@@ -1,0 +1,5 @@
+package bad
+
+import "testing"
+
+func TestBroken(t *testing.T) { _ = Broken() }

@@ -1,0 +1,158 @@
+// Package watchdog runs `go test -json`, follows every test through the
+// event stream, notices the test (or the package binary outside any test)
+// that stops making progress, captures the goroutines of exactly that test
+// binary and explains where and why it is stuck. It is the engine behind the
+// hangdog command.
+package watchdog
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hangdog/hangdog/watchdog/internal/format"
+)
+
+// DefaultStall is the quiet time after which a test counts as stalled.
+const DefaultStall = time.Minute
+
+// StallRule overrides the stall threshold for tests whose full name
+// (Parent/Sub) matches Pattern.
+type StallRule struct {
+	Pattern *regexp.Regexp
+	Stall   time.Duration
+}
+
+// Config says what to run and how to watch it. The zero value runs
+// `go test -json ./...` in the current directory with the defaults.
+type Config struct {
+	// Dir is the working directory of go test ("" = current directory).
+	Dir string
+	// Go is the go command ("" = "go").
+	Go string
+	// Args are the arguments after `go test`. -json is added when absent;
+	// "./..." is added when no package is named.
+	Args []string
+	// RawCommand, when set, is run instead of go test: a command that
+	// prints a test2json stream (for example `cat run.json`). Capture
+	// works on test binaries found below it in the process tree.
+	RawCommand []string
+	// Env is the environment of the child (nil = this process's).
+	Env []string
+
+	// Stdout gets the formatted test output, Stderr hangdog's own
+	// messages (stall announcements, diagnoses) and go's stderr.
+	Stdout, Stderr io.Writer
+	// Format names the output format ("" = standard-quiet, or
+	// standard-verbose when Args has -v).
+	Format string
+	// JSONFile, when set, gets the raw event stream byte for byte.
+	JSONFile string
+	// ReportJSON, when set, gets the JSON report (see Report).
+	ReportJSON string
+	// ArtifactsDir gets dumps and parsed reports ("" = a new private
+	// directory under the OS temp dir).
+	ArtifactsDir string
+
+	// Stall is the quiet time after which a running test is stalled
+	// (0 = DefaultStall). StallFor overrides it per test; the first
+	// matching rule wins.
+	Stall    time.Duration
+	StallFor []StallRule
+	// QuitGrace is how long to wait for a test binary to print its
+	// goroutines after SIGQUIT before killing it (0 = 15s).
+	QuitGrace time.Duration
+	// Tick is how often heartbeats are checked (0 = Stall/20, between
+	// 10ms and 1s).
+	Tick time.Duration
+
+	// Logger gets hangdog's decisions; nil means zap.NewNop().
+	Logger *zap.Logger
+}
+
+// Validate reports a configuration error, one line, for the user.
+func (c *Config) Validate() error {
+	if c.Stall < 0 {
+		return fmt.Errorf("--stall must be positive, got %v", c.Stall)
+	}
+	for _, r := range c.StallFor {
+		if r.Pattern == nil {
+			return errors.New("--stall-for rule without a pattern")
+		}
+		if r.Stall <= 0 {
+			return fmt.Errorf("--stall-for %s: duration must be positive", r.Pattern)
+		}
+	}
+	if c.QuitGrace < 0 {
+		return fmt.Errorf("quit grace must be positive, got %v", c.QuitGrace)
+	}
+	return nil
+}
+
+func (c *Config) stall() time.Duration {
+	if c.Stall > 0 {
+		return c.Stall
+	}
+	return DefaultStall
+}
+
+// thresholdFor returns the stall threshold of test ("" for package level).
+func (c *Config) thresholdFor(test string) time.Duration {
+	if test != "" {
+		for _, r := range c.StallFor {
+			if r.Pattern.MatchString(test) {
+				return r.Stall
+			}
+		}
+	}
+	return c.stall()
+}
+
+func (c *Config) tick() time.Duration {
+	if c.Tick > 0 {
+		return c.Tick
+	}
+	t := c.stall() / 20
+	for _, r := range c.StallFor {
+		if r.Stall/20 < t {
+			t = r.Stall / 20
+		}
+	}
+	return min(max(t, 10*time.Millisecond), time.Second)
+}
+
+func (c *Config) quitGrace() time.Duration {
+	if c.QuitGrace > 0 {
+		return c.QuitGrace
+	}
+	return 15 * time.Second
+}
+
+// ParseStallRule parses "PATTERN=DURATION" (the regexp may itself contain
+// '=': the last one splits).
+func ParseStallRule(s string) (StallRule, error) {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 || i == len(s)-1 {
+		return StallRule{}, fmt.Errorf("want PATTERN=DURATION, got %q", s)
+	}
+	re, err := regexp.Compile(s[:i])
+	if err != nil {
+		return StallRule{}, fmt.Errorf("bad pattern in %q: %w", s, err)
+	}
+	d, err := time.ParseDuration(s[i+1:])
+	if err != nil {
+		return StallRule{}, fmt.Errorf("bad duration in %q: %w", s, err)
+	}
+	if d <= 0 {
+		return StallRule{}, fmt.Errorf("duration in %q must be positive", s)
+	}
+	return StallRule{Pattern: re, Stall: d}, nil
+}
+
+// Formats lists the output formats.
+func Formats() []string { return format.Names() }

@@ -1,0 +1,461 @@
+package watchdog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hangdog/hangdog/watchdog/internal/format"
+	"github.com/hangdog/hangdog/watchdog/internal/proc"
+	"github.com/hangdog/hangdog/watchdog/internal/testjson"
+)
+
+// Exit codes of a run, in one place. cmd/hangdog maps errors onto these.
+const (
+	ExitOK          = 0   // every test passed
+	ExitFailed      = 1   // a test failed, a package failed to build, or go test failed
+	ExitUsage       = 2   // hangdog was called wrongly
+	ExitHung        = 3   // at least one hang was detected (wins over ExitFailed)
+	ExitInternal    = 4   // hangdog itself failed (could not start go, write a report)
+	ExitInterrupted = 130 // SIGINT; SIGTERM gives 143 (128 + signal number)
+)
+
+// InterruptedError is the cause given to the context when the run is
+// stopped by a signal.
+type InterruptedError struct{ Signal os.Signal }
+
+func (e *InterruptedError) Error() string { return "interrupted by " + signalName(e.Signal) }
+
+// ExitCode is 128 + the signal number, as shells report it.
+func (e *InterruptedError) ExitCode() int {
+	if s, ok := e.Signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return ExitInterrupted
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
+// engine is the state of one run. mu guards everything below it.
+type engine struct {
+	cfg    Config
+	log    *zap.Logger
+	stderr *syncWriter
+	start  time.Time
+
+	rootPID   int
+	artifacts string
+	madeDir   bool
+	base      string
+
+	lookupOnce sync.Once
+	modules    []string
+
+	mu         sync.Mutex
+	tr         *tracker
+	out        format.Formatter
+	collectors map[string]*collector
+	hangs      []*Hang
+	warnings   []string
+	warned     map[string]bool
+	seq        int
+	stopping   bool
+	// interruptedTests are the tests that were running when a signal
+	// stopped the run.
+	interruptedTests []RunningTest
+	pkgDirs          map[string]string
+	wg               sync.WaitGroup
+}
+
+// syncWriter serialises writes of whole messages from several goroutines.
+type syncWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	err error
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// Run runs the suite as configured, watches it, and returns the report of
+// the run. The report is returned even with an error; its ExitCode is what
+// the process should exit with. Cancelling ctx with an *InterruptedError
+// cause stops the run: the tests still running are listed, every test
+// process is killed, and the reports are written.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return &Report{Version: ReportVersion, Tool: "hangdog", ExitCode: ExitUsage, Reason: "error"}, err
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	e := &engine{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		stderr:     &syncWriter{w: cfg.Stderr},
+		start:      time.Now(),
+		tr:         newTracker(),
+		collectors: make(map[string]*collector),
+		warned:     make(map[string]bool),
+		pkgDirs:    make(map[string]string),
+	}
+	if e.log == nil {
+		e.log = zap.NewNop()
+	}
+	return e.run(ctx)
+}
+
+func (e *engine) command() []string {
+	if len(e.cfg.RawCommand) > 0 {
+		return e.cfg.RawCommand
+	}
+	g := e.cfg.Go
+	if g == "" {
+		g = "go"
+	}
+	return append([]string{g}, goTestArgs(e.cfg.Args)...)
+}
+
+func (e *engine) run(ctx context.Context) (*Report, error) {
+	argv := e.command()
+	rep := &Report{Version: ReportVersion, Tool: "hangdog", Command: argv, Started: e.start, Hangs: []*Hang{}}
+	fail := func(err error) (*Report, error) {
+		rep.ExitCode, rep.Reason = ExitInternal, "error"
+		rep.DurationSeconds = time.Since(e.start).Seconds()
+		return rep, err
+	}
+
+	dir := e.cfg.Dir
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fail(fmt.Errorf("resolve directory: %w", err))
+	}
+	e.base = abs
+	rep.Dir = abs
+	if err := e.makeArtifactsDir(); err != nil {
+		return fail(err)
+	}
+
+	name := e.cfg.Format
+	if name == "" {
+		name = "standard-quiet"
+		if verbose(e.cfg.Args) {
+			name = "standard-verbose"
+		}
+	}
+	out, err := format.New(name, e.cfg.Stdout, format.Options{TempDir: e.artifacts})
+	if err != nil {
+		return fail(err)
+	}
+	e.out = out
+
+	var jsonFile *os.File
+	if e.cfg.JSONFile != "" {
+		jsonFile, err = os.OpenFile(e.cfg.JSONFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fail(fmt.Errorf("open --jsonfile: %w", err))
+		}
+	}
+
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = abs
+	cmd.Env = e.cfg.Env
+	cmd.Stderr = e.stderr
+	proc.Configure(cmd)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fail(fmt.Errorf("start %s: %w", argv[0], err))
+	}
+	e.log.Info("starting", zap.Strings("argv", argv), zap.String("dir", abs))
+	if err := cmd.Start(); err != nil {
+		if jsonFile != nil {
+			jsonFile.Close()
+		}
+		return fail(fmt.Errorf("start %s: %w", argv[0], err))
+	}
+	e.rootPID = cmd.Process.Pid
+	if tree, _, why := proc.Supported(); !tree {
+		e.warnOnce("proc", "hangdog: "+why+": stalls are reported but test binaries cannot be captured on this OS")
+	}
+
+	// Stop everything on interrupt.
+	interrupted := make(chan struct{})
+	var cause error
+	stopWatch := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			cause = context.Cause(ctx)
+			e.interrupt(cause)
+			close(interrupted)
+		case <-stopWatch:
+		}
+	}()
+
+	// Check heartbeats.
+	tickDone := make(chan struct{})
+	var tickWG sync.WaitGroup
+	tickWG.Add(1)
+	go func() {
+		defer tickWG.Done()
+		t := time.NewTicker(e.cfg.tick())
+		defer t.Stop()
+		for {
+			select {
+			case <-tickDone:
+				return
+			case now := <-t.C:
+				e.checkStalls(now)
+			}
+		}
+	}()
+
+	var r io.Reader = stdout
+	var tee *teeWriter
+	if jsonFile != nil {
+		tee = &teeWriter{w: jsonFile}
+		r = io.TeeReader(stdout, tee)
+	}
+	scanErr := (&testjson.Scanner{}).Scan(r, e)
+	waitErr := cmd.Wait()
+	close(tickDone)
+	tickWG.Wait()
+	e.finishPassive()
+	e.wg.Wait() // captures in flight
+	close(stopWatch)
+	select {
+	case <-interrupted:
+	default:
+	}
+	// Whatever the child left behind in its process group goes now.
+	_ = proc.SignalGroup(e.rootPID, syscall.SIGKILL)
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.out.Close(); err != nil {
+		e.addWarning(fmt.Sprintf("write test output: %v", err))
+	}
+	if tee != nil && tee.err != nil {
+		e.addWarning(fmt.Sprintf("write --jsonfile: %v", tee.err))
+	}
+	if jsonFile != nil {
+		if err := jsonFile.Close(); err != nil {
+			e.addWarning(fmt.Sprintf("close --jsonfile: %v", err))
+		}
+	}
+	if scanErr != nil {
+		e.addWarning(fmt.Sprintf("read go test output: %v", scanErr))
+	}
+
+	rep.Hangs = e.hangs
+	rep.Totals = Totals(e.tr.counts.totals(len(e.tr.order)))
+	rep.FailedPackages = e.tr.failedPkgs
+	rep.BuildFailures = e.tr.buildFailed
+	rep.DurationSeconds = time.Since(e.start).Seconds()
+	rep.ArtifactsDir = e.artifacts
+	rep.Warnings = e.warnings
+	if cause != nil {
+		rep.Interrupted = e.interruptedTests
+	}
+
+	var ie *InterruptedError
+	switch {
+	case errors.As(cause, &ie):
+		rep.ExitCode, rep.Reason = ie.ExitCode(), "interrupted"
+	case cause != nil:
+		rep.ExitCode, rep.Reason = ExitInterrupted, "interrupted"
+	case len(e.hangs) > 0:
+		rep.ExitCode, rep.Reason = ExitHung, "hung"
+	case len(rep.BuildFailures) > 0:
+		rep.ExitCode, rep.Reason = ExitFailed, "build-failed"
+	case rep.Totals.Failed > 0 || len(rep.FailedPackages) > 0 || waitErr != nil:
+		rep.ExitCode, rep.Reason = ExitFailed, "failed"
+	default:
+		rep.ExitCode, rep.Reason = ExitOK, "passed"
+	}
+	e.printSummary(rep)
+	if len(e.hangs) == 0 && e.madeDir {
+		// Nothing was captured: leave no empty directory behind.
+		if os.Remove(e.artifacts) == nil {
+			rep.ArtifactsDir = ""
+		}
+	} else if len(e.hangs) > 0 {
+		if err := writeJSONFile(filepath.Join(e.artifacts, "report.json"), rep); err != nil {
+			rep.Warnings = append(rep.Warnings, err.Error())
+		}
+	}
+	if e.cfg.ReportJSON != "" {
+		if err := writeJSONFile(e.cfg.ReportJSON, rep); err != nil {
+			rep.ExitCode, rep.Reason = ExitInternal, "error"
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func (c Counts) totals(pkgs int) Totals {
+	return Totals{Passed: c.Passed, Failed: c.Failed, Skipped: c.Skipped, Hung: c.Hung, Packages: pkgs}
+}
+
+// teeWriter copies the raw stream to --jsonfile. A write error is kept
+// and reported at the end; it never stops the run.
+type teeWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	if t.err == nil {
+		_, t.err = t.w.Write(p)
+	}
+	return len(p), nil
+}
+
+func (e *engine) makeArtifactsDir() error {
+	if e.cfg.ArtifactsDir == "" {
+		d, err := os.MkdirTemp("", "hangdog-")
+		if err != nil {
+			return fmt.Errorf("artifacts directory: %w", err)
+		}
+		e.artifacts, e.madeDir = d, true
+		return nil
+	}
+	d, err := filepath.Abs(e.cfg.ArtifactsDir)
+	if err != nil {
+		return fmt.Errorf("artifacts directory: %w", err)
+	}
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return fmt.Errorf("artifacts directory: %w", err)
+	}
+	e.artifacts = d
+	return nil
+}
+
+// warnOnce prints a warning the first time key is seen.
+func (e *engine) warnOnce(key, msg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.warned[key] {
+		return
+	}
+	e.warned[key] = true
+	e.addWarning(msg)
+	fmt.Fprintln(e.stderr, msg)
+}
+
+func (e *engine) addWarning(msg string) { e.warnings = append(e.warnings, msg) }
+
+// Event implements testjson.Handler.
+func (e *engine) Event(ev *testjson.Event, raw []byte) {
+	now := time.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	show := true
+	if c := e.collectors[ev.Package]; c != nil {
+		show = c.take(ev, now)
+	} else if ev.Action == testjson.ActionOutput && isDumpStart(ev.Output) {
+		e.startPassive(ev, now)
+	}
+	e.tr.observe(ev, now)
+	if c := e.collectors[ev.Package]; c != nil && ev.Test == "" && isTerminal(ev.Action) {
+		c.finish()
+	}
+	if show {
+		e.out.Event(ev)
+	}
+}
+
+// Text implements testjson.Handler.
+func (e *engine) Text(chunk []byte, end bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.out.Text(chunk, end)
+}
+
+func isTerminal(a testjson.Action) bool {
+	return a == testjson.ActionPass || a == testjson.ActionFail || a == testjson.ActionSkip
+}
+
+// interrupt stops the run on a signal: it lists the tests that were
+// running and kills every process of the run.
+func (e *engine) interrupt(cause error) {
+	now := time.Now()
+	e.mu.Lock()
+	e.stopping = true
+	var list []RunningTest
+	for _, p := range e.tr.pending() {
+		for _, t := range p.running() {
+			list = append(list, RunningTest{
+				Package: p.name, Test: t.name,
+				RunningSeconds: round2(now.Sub(t.started).Seconds()),
+				QuietSeconds:   round2(now.Sub(t.lastBeat).Seconds()),
+			})
+		}
+	}
+	e.interruptedTests = list
+	e.mu.Unlock()
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "hangdog: %v: stopping the run\n", cause)
+	if len(list) == 0 {
+		b.WriteString("hangdog: no test was running\n")
+	} else {
+		b.WriteString("hangdog: tests still running:\n")
+		sort.SliceStable(list, func(i, j int) bool { return list[i].RunningSeconds > list[j].RunningSeconds })
+		for _, t := range list {
+			fmt.Fprintf(&b, "    %s %s (running %s, quiet %s)\n", t.Package, t.Test,
+				fmtSeconds(t.RunningSeconds), fmtSeconds(t.QuietSeconds))
+		}
+	}
+	io.WriteString(e.stderr, b.String())
+	e.log.Info("interrupted", zap.Error(cause), zap.Int("running", len(list)))
+	e.killAll()
+}
+
+// killAll kills every process of the run: the child's process group and
+// every descendant (a test may have moved a child to a group of its own).
+func (e *engine) killAll() {
+	if e.rootPID <= 0 {
+		return
+	}
+	_ = proc.KillTree(e.rootPID)
+	_ = proc.SignalGroup(e.rootPID, syscall.SIGKILL)
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+func fmtSeconds(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
+}

@@ -1,0 +1,122 @@
+package watchdog
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// maxStackLines is how many frames of each goroutine group the text report
+// shows; the whole stacks are in the dump and the JSON report.
+const maxStackLines = 8
+
+// printHangs writes the diagnosis of hangs to stderr, each as one block.
+func (e *engine) printHangs(hangs []*Hang) {
+	e.mu.Lock()
+	var b strings.Builder
+	for _, h := range hangs {
+		writeHang(&b, h)
+	}
+	e.mu.Unlock()
+	io.WriteString(e.stderr, b.String())
+}
+
+// writeHang renders one hang for people.
+func writeHang(b *strings.Builder, h *Hang) {
+	name := h.Package
+	if h.Test != "" {
+		name += " " + h.Test
+	}
+	fmt.Fprintf(b, "hangdog: HANG %s [phase %s, no progress for %s]\n", name, h.Phase, fmtSeconds(h.StalledForSeconds))
+	fmt.Fprintf(b, "    %s\n", h.Summary)
+	if h.CaptureError != "" {
+		fmt.Fprintf(b, "    capture: %s\n", h.CaptureError)
+	}
+	for _, g := range h.Goroutines {
+		ids := make([]string, 0, 4)
+		for i, id := range g.IDs {
+			if i == 3 {
+				ids = append(ids, "…")
+				break
+			}
+			ids = append(ids, fmt.Sprint(id))
+		}
+		role := ""
+		if g.Role == "test" {
+			role = " (the test)"
+			if h.Test == "" {
+				role = " (main)"
+			}
+		}
+		mins := ""
+		if g.WaitMinutes > 0 {
+			mins = fmt.Sprintf(", %d minutes", g.WaitMinutes)
+		}
+		fmt.Fprintf(b, "    %d × goroutine %s [%s%s] at %s%s\n", g.Count, strings.Join(ids, ","), g.State, mins, g.Location, role)
+		shown := 0
+		stack := g.Stack
+		for len(stack) > 1 && isRuntimeFrame(stack[0]) {
+			stack = stack[1:]
+		}
+		for _, fr := range stack {
+			if shown == maxStackLines {
+				fmt.Fprintf(b, "          …%d more frames\n", len(stack)-shown)
+				break
+			}
+			fmt.Fprintf(b, "          %s\n", fr)
+			shown++
+		}
+		if g.CreatedBy != "" {
+			fmt.Fprintf(b, "          created by %s\n", g.CreatedBy)
+		}
+	}
+	for _, p := range h.Processes {
+		if p.Role == "test-binary" {
+			continue
+		}
+		killed := ""
+		if p.Killed {
+			killed = ", killed"
+		}
+		fmt.Fprintf(b, "    process %d [%s%s] %s: %s\n", p.PID, p.State, killed, p.Role, cmdString(p.Cmdline))
+	}
+	if len(h.AlsoStopped) > 0 {
+		fmt.Fprintf(b, "    also stopped (same binary): %s\n", strings.Join(h.AlsoStopped, ", "))
+	}
+	if d := h.Artifacts["dump"]; d != "" {
+		fmt.Fprintf(b, "    dump: %s\n", d)
+	}
+}
+
+// printSummary writes the closing lines of a run to stderr. Called with
+// e.mu held.
+func (e *engine) printSummary(rep *Report) {
+	var b strings.Builder
+	if len(rep.Hangs) > 0 {
+		fmt.Fprintf(&b, "\nhangdog: %d hang(s):\n", len(rep.Hangs))
+		for _, h := range rep.Hangs {
+			loc := ""
+			if h.Location != "" {
+				loc = " at " + h.Location
+			}
+			name := h.Package
+			if h.Test != "" {
+				name += " " + h.Test
+			}
+			fmt.Fprintf(&b, "  HANG %s [%s]%s\n      %s\n", name, h.Phase, loc, h.Summary)
+		}
+	}
+	t := rep.Totals
+	fmt.Fprintf(&b, "hangdog: %d passed, %d failed, %d skipped, %d hung in %d packages (%s)\n",
+		t.Passed, t.Failed, t.Skipped, t.Hung, t.Packages, fmtSeconds(rep.DurationSeconds))
+	if len(rep.Hangs) > 0 {
+		fmt.Fprintf(&b, "hangdog: artifacts in %s\n", e.artifacts)
+	}
+	io.WriteString(e.stderr, b.String())
+}
+
+// isRuntimeFrame reports whether a stack line ("func file:line") is in the
+// runtime or an internal package: the machinery of a wait, not its place.
+func isRuntimeFrame(line string) bool {
+	return strings.HasPrefix(line, "runtime.") || strings.HasPrefix(line, "internal/")
+}

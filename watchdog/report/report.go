@@ -1,0 +1,182 @@
+// Package report defines hangdog's JSON report: the result of a run, every
+// hang found in it with its diagnosis, and the per-test records that the
+// JUnit, HTML and other writers use. The watchdog engine fills it; writers
+// and readers of saved reports use it on their own.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Phase says where a package's test binary was when it stalled.
+type Phase string
+
+// The phases of a stall.
+const (
+	PhaseTest     Phase = "test"     // inside a test function
+	PhaseCleanup  Phase = "cleanup"  // inside a t.Cleanup function, after the body
+	PhaseTestMain Phase = "testmain" // binary running, no test running (init, TestMain before or after m.Run)
+	PhaseExit     Phase = "exit"     // binary exited, result never came (something holds the output pipe)
+)
+
+// Version is the version of the JSON report format. It changes only
+// when a field changes meaning or goes away; new fields may appear within a
+// version.
+const Version = 1
+
+// Report is the JSON report of a run (--report-json). Its fields are
+// documented in the README.
+type Report struct {
+	Version         int           `json:"version"`
+	Tool            string        `json:"tool"`
+	ExitCode        int           `json:"exit_code"`
+	Reason          string        `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
+	Command         []string      `json:"command"`
+	Dir             string        `json:"dir"`
+	Started         time.Time     `json:"started"`
+	DurationSeconds float64       `json:"duration_seconds"`
+	Totals          Totals        `json:"totals"`
+	Hangs           []*Hang       `json:"hangs"`
+	Interrupted     []RunningTest `json:"interrupted,omitempty"`
+	FailedPackages  []string      `json:"failed_packages,omitempty"`
+	BuildFailures   []string      `json:"build_failures,omitempty"`
+	ArtifactsDir    string        `json:"artifacts_dir"`
+	Warnings        []string      `json:"warnings,omitempty"`
+}
+
+// Totals counts tests by result. A hung test is counted only as hung.
+type Totals struct {
+	Passed   int `json:"passed"`
+	Failed   int `json:"failed"`
+	Skipped  int `json:"skipped"`
+	Hung     int `json:"hung"`
+	Packages int `json:"packages"`
+}
+
+// RunningTest is a test that was running when the run was interrupted.
+type RunningTest struct {
+	Package        string  `json:"package"`
+	Test           string  `json:"test"`
+	RunningSeconds float64 `json:"running_seconds"`
+	QuietSeconds   float64 `json:"quiet_seconds"`
+}
+
+// Hang is one stalled test, or one package binary stalled outside any test.
+type Hang struct {
+	Package           string  `json:"package"`
+	Test              string  `json:"test"` // "" for a package-level stall
+	Phase             Phase   `json:"phase"`
+	StalledForSeconds float64 `json:"stalled_for_seconds"`
+	ThresholdSeconds  float64 `json:"threshold_seconds"`
+	Summary           string  `json:"summary"`
+	// State and Location are those of the goroutine running the test (or
+	// TestMain): what it waits on and the innermost user frame, file:line.
+	State    string `json:"state,omitempty"`
+	Location string `json:"location,omitempty"`
+	// Capture says how the goroutines were obtained: "sigquit", "timeout"
+	// (the test binary's own -timeout dump), or "none".
+	Capture      string            `json:"capture"`
+	CaptureError string            `json:"capture_error,omitempty"`
+	PID          int               `json:"pid,omitempty"`
+	Artifacts    map[string]string `json:"artifacts,omitempty"`
+	Goroutines   []GoroutineGroup  `json:"goroutines"`
+	Processes    []ProcessInfo     `json:"processes,omitempty"`
+	// AlsoStopped lists the other tests of the same binary that were
+	// running when it was stopped to capture this hang.
+	AlsoStopped []string `json:"also_stopped,omitempty"`
+}
+
+// GoroutineGroup is a set of goroutines of a hang with identical stacks.
+type GoroutineGroup struct {
+	IDs         []int64  `json:"ids"`
+	Count       int      `json:"count"`
+	Role        string   `json:"role"` // "test" (runs the test function or TestMain) or "helper"
+	State       string   `json:"state"`
+	WaitMinutes int      `json:"wait_minutes"`
+	Location    string   `json:"location"`
+	Function    string   `json:"function"`
+	CreatedBy   string   `json:"created_by,omitempty"`
+	WaitAddress string   `json:"wait_address,omitempty"`
+	Stack       []string `json:"stack"`
+}
+
+// ProcessInfo is a process involved in a hang: a child of the stuck test
+// binary, or a process holding a package's output pipe.
+type ProcessInfo struct {
+	PID     int      `json:"pid"`
+	PPID    int      `json:"ppid"`
+	State   string   `json:"state,omitempty"`
+	Wchan   string   `json:"wchan,omitempty"`
+	Cmdline []string `json:"cmdline"`
+	Role    string   `json:"role"` // "test-binary", "child", "pipe-holder"
+	Killed  bool     `json:"killed,omitempty"`
+}
+
+// WriteJSONFile writes v as indented JSON to a file private to the user.
+func WriteJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	b = append(b, '\n')
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// Read reads a JSON report written by --report-json.
+func Read(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("read report %s: version %d, want %d", path, r.Version, Version)
+	}
+	return &r, nil
+}
+
+// TestRun is one test of a run, for the writers that list every test
+// (JUnit, HTML). The engine records them only when a writer needs them.
+type TestRun struct {
+	Package        string    `json:"package"`
+	Test           string    `json:"test"`
+	Result         string    `json:"result"` // pass, fail, skip, hung, interrupted (its binary was stopped or the run was)
+	Start          time.Time `json:"start"`
+	ElapsedSeconds float64   `json:"elapsed_seconds"`
+	// Output is the test's own output for failed, hung and interrupted
+	// tests: its last MaxTestOutput bytes. Empty for passed and skipped.
+	Output string `json:"output,omitempty"`
+}
+
+// MaxTestOutput bounds the output kept per test in a TestRun.
+const MaxTestOutput = 64 << 10
+
+// PackageRun is one package of a run.
+type PackageRun struct {
+	Package        string    `json:"package"`
+	Result         string    `json:"result"` // pass, fail, skip, build-failed, hung, interrupted
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end"`
+	ElapsedSeconds float64   `json:"elapsed_seconds"` // as go test reported it
+	// Output is the package-level output (not part of any test) of a
+	// package that did not pass: build errors, panics, TestMain prints.
+	// At most MaxTestOutput bytes, the last ones.
+	Output string `json:"output,omitempty"`
+}
+
+// Run is everything known about a finished run: the report and the
+// records of every test and package, in the order they started.
+type Run struct {
+	Report   *Report      `json:"report"`
+	Tests    []TestRun    `json:"tests"`
+	Packages []PackageRun `json:"packages"`
+}
