@@ -1,0 +1,3 @@
+module example.com/lockfiles
+
+go 1.21

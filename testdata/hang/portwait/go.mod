@@ -1,0 +1,3 @@
+module example.com/portwait
+
+go 1.21
