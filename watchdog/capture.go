@@ -2,12 +2,14 @@ package watchdog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,6 +84,39 @@ func (e *engine) artifactPath(pkg, kind string) string {
 	return filepath.Join(e.artifacts, fmt.Sprintf("%s-%d.%s", slug(pkg), e.seq, kind))
 }
 
+// barrier makes the captures started in one tick look before any of them
+// stops a binary: when two packages' binaries deadlock on each other,
+// SIGQUIT to one frees the other, which must be seen stuck first.
+type barrier struct {
+	wg sync.WaitGroup
+}
+
+// arrival is one capture's place at a barrier; arrive is idempotent.
+type arrival struct {
+	b    *barrier
+	once sync.Once
+}
+
+func (b *barrier) join() *arrival {
+	b.wg.Add(1)
+	return &arrival{b: b}
+}
+
+// arrive marks this capture ready to stop its binary.
+func (a *arrival) arrive() { a.once.Do(a.b.wg.Done) }
+
+// wait arrives and waits for every other capture of the tick, for at most
+// a few seconds (a capture stuck in forensics must not hold the others).
+func (a *arrival) wait() {
+	a.arrive()
+	done := make(chan struct{})
+	go func() { a.b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
 // checkStalls looks for tests and packages quiet past their threshold and
 // starts a capture for each. It runs on every tick.
 func (e *engine) checkStalls(now time.Time) {
@@ -90,12 +125,13 @@ func (e *engine) checkStalls(now time.Time) {
 	if e.stopping {
 		return
 	}
+	b := new(barrier)
 	for _, st := range e.tr.stalls(now, e.cfg.thresholdFor) {
 		p := e.tr.pkgs[st.pkg]
 		p.capturing = true
 		if len(st.tests) == 0 {
 			e.wg.Add(1)
-			go e.capturePackage(st)
+			go e.capturePackage(st, b.join())
 			continue
 		}
 		var names []string
@@ -129,7 +165,7 @@ func (e *engine) checkStalls(now time.Time) {
 			h.AlsoStopped = withoutAncestors(others, names)
 		}
 		e.wg.Add(1)
-		go e.captureTests(st.pkg, names, hangs)
+		go e.captureTests(st.pkg, names, hangs, b.join())
 	}
 }
 
@@ -153,8 +189,9 @@ func withoutAncestors(list, stalled []string) []string {
 }
 
 // captureTests captures the binary of pkg where tests have stalled.
-func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang) {
+func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arrival) {
 	defer e.wg.Done()
+	defer at.arrive()
 	bin, err := e.findBinary(pkg)
 	if bin == nil {
 		msg := "the test binary was not found in the process tree"
@@ -171,14 +208,15 @@ func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang) {
 		e.printHangs(hangs)
 		return
 	}
-	e.captureBinary(pkg, *bin, tests, PhaseTest, hangs)
+	e.captureBinary(pkg, *bin, tests, PhaseTest, hangs, at)
 }
 
 // capturePackage handles a package quiet past its threshold with no test
 // running: the binary is in init or TestMain (testmain), or it has exited
 // and something holds its output pipe (exit), or it has not started yet.
-func (e *engine) capturePackage(st stall) {
+func (e *engine) capturePackage(st stall, at *arrival) {
 	defer e.wg.Done()
+	defer at.arrive()
 	bin, _ := e.findBinary(st.pkg)
 	e.mu.Lock()
 	p := e.tr.pkgs[st.pkg]
@@ -217,7 +255,7 @@ func (e *engine) capturePackage(st stall) {
 	e.mu.Unlock()
 
 	if bin != nil {
-		e.captureBinary(st.pkg, *bin, nil, PhaseTestMain, []*Hang{h})
+		e.captureBinary(st.pkg, *bin, nil, PhaseTestMain, []*Hang{h}, at)
 		return
 	}
 	e.captureExit(st.pkg, h)
@@ -322,12 +360,13 @@ func (e *engine) releasePackage(pkg string) {
 
 // captureBinary sends SIGQUIT to a stalled test binary, collects the dump
 // it prints into the artifacts directory and diagnoses it.
-func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, phase Phase, hangs []*Hang) {
+func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, phase Phase, hangs []*Hang, at *arrival) {
 	procs := []ProcessInfo{processInfo(bin, "test-binary")}
 	children, _ := proc.Descendants(bin.PID)
 	for _, c := range children {
 		procs = append(procs, processInfo(c, "child"))
 	}
+	findings, procsPath := e.forensics(pkg, bin)
 	e.mu.Lock()
 	dumpPath := e.artifactPath(pkg, "goroutines.txt")
 	e.mu.Unlock()
@@ -342,8 +381,11 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 	e.mu.Unlock()
 
 	var captureErr string
+	at.wait()
 	e.log.Info("sigquit", zap.String("package", pkg), zap.Int("pid", bin.PID))
-	if err := proc.Quit(bin.PID); err != nil {
+	if err := proc.Quit(bin.PID); errors.Is(err, proc.ErrNoProcess) {
+		captureErr = "the test binary exited before it could be captured (the test may have moved on)"
+	} else if err != nil {
 		captureErr = fmt.Sprintf("SIGQUIT: %v", err)
 	}
 	e.waitDump(c, bin.PID, &captureErr)
@@ -380,7 +422,11 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 		h.PID = bin.PID
 		h.CaptureError = captureErr
 		h.Artifacts = map[string]string{"dump": dumpPath}
+		if procsPath != "" {
+			h.Artifacts["processes"] = procsPath
+		}
 		h.Processes = procs
+		h.Findings = findings
 	}
 	e.mu.Unlock()
 	if d != nil {
@@ -390,7 +436,9 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 			if i < len(diag) {
 				mergeDiagnosis(h, diag[i])
 			}
-			if len(children) > 0 {
+			if len(findings) > 0 {
+				h.Summary += "; " + findings[0].Text
+			} else if len(children) > 0 {
 				h.Summary += fmt.Sprintf("; child process %d (%s) was still running", children[0].PID, cmdString(children[0].Cmdline))
 			}
 		}

@@ -80,6 +80,9 @@ func writeHang(b *strings.Builder, h *Hang) {
 		}
 		fmt.Fprintf(b, "    process %d [%s%s] %s: %s\n", p.PID, p.State, killed, p.Role, cmdString(p.Cmdline))
 	}
+	for _, f := range h.Findings {
+		fmt.Fprintf(b, "    found: %s\n", f.Text)
+	}
 	if len(h.AlsoStopped) > 0 {
 		fmt.Fprintf(b, "    also stopped (same binary): %s\n", strings.Join(h.AlsoStopped, ", "))
 	}

@@ -191,3 +191,70 @@ func TestOldGoSmoke(t *testing.T) {
 		t.Errorf("no mutex waiters: %+v", h.Goroutines)
 	}
 }
+
+// TestE2EStallFor checks that a per-test threshold applies: the default
+// would never fire, the rule for the stuck test does.
+func TestE2EStallFor(t *testing.T) {
+	t.Parallel()
+	r := runHangdog(t, fixture(t, "chanrecv"), "--stall", "1h", "--stall-for", "^TestStart$=1h", "--stall-for", "MissingFile$=3s", "--stall-for", "Missing=1h", "--", "-count=1", "./...")
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d", r.code)
+	}
+	h := findHang(t, r, "TestStartMissingFile")
+	if h.ThresholdSeconds != 3 {
+		t.Errorf("threshold %v, want 3 (the first matching rule)", h.ThresholdSeconds)
+	}
+}
+
+// TestE2EGoTestFlags checks that go test's own -exec and -timeout keep
+// working under hangdog: with -exec the binary is found below the wrapper;
+// with a -timeout shorter than the stall threshold, the testing package's
+// own dump is diagnosed.
+func TestE2EGoTestFlags(t *testing.T) {
+	t.Parallel()
+	t.Run("exec", func(t *testing.T) {
+		t.Parallel()
+		r := runHangdog(t, fixture(t, "chanrecv"), "--stall", "3s", "--", "-count=1", "-exec", "env HANGDOG_E2E_EXEC=1", "./...")
+		if r.code != watchdog.ExitHung {
+			t.Fatalf("exit code %d", r.code)
+		}
+		h := findHang(t, r, "TestStartMissingFile")
+		if h.Capture != "sigquit" || !strings.HasSuffix(h.Location, "worker_test.go:23") {
+			t.Errorf("capture %q at %q: %s", h.Capture, h.Location, h.CaptureError)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		r := runHangdog(t, fixture(t, "mutexcycle"), "--stall", "1h", "--", "-count=1", "-timeout", "3s", "./...")
+		if r.code != watchdog.ExitHung {
+			t.Fatalf("exit code %d", r.code)
+		}
+		h := findHang(t, r, "TestConcurrentTransfers")
+		if h.Capture != "timeout" || h.State != "sync.WaitGroup.Wait" || !hasGroup(h, "helper", "sync.Mutex.Lock", "bank.go:46") {
+			t.Errorf("capture %q, state %q, groups %+v", h.Capture, h.State, h.Goroutines)
+		}
+		if !strings.Contains(r.stdout, "panic: test timed out after 3s") {
+			t.Errorf("the binary's own dump is not shown:\n%s", r.stdout)
+		}
+	})
+}
+
+// TestE2ELockCycle runs two packages whose binaries deadlock on each
+// other's lock files: the first one captured names the cycle.
+func TestE2ELockCycle(t *testing.T) {
+	t.Parallel()
+	r := runHangdogEnv(t, fixture(t, "lockfiles"), []string{"TMPDIR=" + t.TempDir()}, stallArgs...)
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d", r.code)
+	}
+	h := r.report.Hangs[0]
+	if h.State != "syscall" || !strings.HasSuffix(h.Location, "lockfile.go:26") {
+		t.Errorf("state %q at %q", h.State, h.Location)
+	}
+	if len(h.Findings) == 0 || h.Findings[0].Kind != "lock_cycle" {
+		t.Fatalf("findings %+v", h.Findings)
+	}
+	if !strings.Contains(h.Summary, "lock cycle") || h.Artifacts["processes"] == "" {
+		t.Errorf("summary %q, artifacts %v", h.Summary, h.Artifacts)
+	}
+}

@@ -87,6 +87,18 @@ type Hang struct {
 	// AlsoStopped lists the other tests of the same binary that were
 	// running when it was stopped to capture this hang.
 	AlsoStopped []string `json:"also_stopped,omitempty"`
+	// Findings are what the process forensics showed: lock cycles with
+	// other packages' binaries, lock waits, ports, children still running.
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Finding is one fact from the process forensics of a stalled binary.
+type Finding struct {
+	Kind  string   `json:"kind"` // lock_cycle, lock_wait, port_connect, port_client, port_held, child_running, uninterruptible, pipe_holder
+	Text  string   `json:"text"`
+	PIDs  []int    `json:"pids"`
+	Paths []string `json:"paths,omitempty"`
+	Port  int      `json:"port,omitempty"`
 }
 
 // GoroutineGroup is a set of goroutines of a hang with identical stacks.

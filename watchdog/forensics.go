@@ -1,0 +1,78 @@
+package watchdog
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/hangdog/hangdog/watchdog/internal/forensics"
+	"github.com/hangdog/hangdog/watchdog/internal/proc"
+	"github.com/hangdog/hangdog/watchdog/report"
+)
+
+// forensics snapshots a stalled binary's processes, files, sockets and
+// locks, and those of the run's other test binaries, writes them to
+// processes.json in the artifacts, and returns what relates them (a lock
+// another package's binary holds, a port it serves). It runs before the
+// binary is stopped.
+func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, string) {
+	if full, why := forensics.Supported(); !full {
+		e.warnOnce("forensics", "hangdog: "+why+": no process forensics (files, sockets, locks) on this OS")
+	}
+	stalled, err := forensics.Collect([]int{bin.PID})
+	if stalled == nil {
+		e.log.Info("forensics failed", zap.String("package", pkg), zap.Error(err))
+		return nil, ""
+	}
+	stalled.Label = pkg
+	var others []*forensics.Snapshot
+	bins, _ := proc.TestBinaries(e.rootPID)
+	for _, b := range bins {
+		if b.PID == bin.PID {
+			continue
+		}
+		s, _ := forensics.Collect([]int{b.PID})
+		if s == nil {
+			continue
+		}
+		s.Label = e.pkgOfDir(b.Cwd)
+		others = append(others, s)
+	}
+	var out []report.Finding
+	for _, f := range forensics.Relate(stalled, others...) {
+		out = append(out, report.Finding{Kind: string(f.Kind), Text: f.Text, PIDs: f.PIDs, Paths: f.Paths, Port: f.Port})
+	}
+	e.mu.Lock()
+	path := e.artifactPath(pkg, "processes.json")
+	e.mu.Unlock()
+	doc := struct {
+		Stalled  *forensics.Snapshot   `json:"stalled"`
+		Others   []*forensics.Snapshot `json:"others"`
+		Findings []report.Finding      `json:"findings"`
+	}{stalled, others, out}
+	if err := writeJSONFile(path, doc); err != nil {
+		e.mu.Lock()
+		e.addWarning(fmt.Sprintf("write %s: %v", filepath.Base(path), err))
+		e.mu.Unlock()
+		return out, ""
+	}
+	return out, path
+}
+
+// pkgOfDir names the package whose directory is dir, among the packages
+// of the run that have not finished ("" if none).
+func (e *engine) pkgOfDir(dir string) string {
+	e.mu.Lock()
+	var pending []string
+	for _, p := range e.tr.pending() {
+		pending = append(pending, p.name)
+	}
+	e.mu.Unlock()
+	for _, p := range pending {
+		if sameDir(e.pkgDir(p), dir) {
+			return p
+		}
+	}
+	return ""
+}

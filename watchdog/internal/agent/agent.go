@@ -1,0 +1,110 @@
+// Package agent captures goroutine dumps and profiles from running test
+// binaries without stopping them; the watchdog uses it instead of SIGQUIT
+// when the binary carries the agent.
+//
+// Prepare builds a `go test -overlay` that adds one generated _test.go file
+// (the agent, agent.go.tmpl) to every package under test. Request asks the
+// agent inside one test binary, identified by PID, for a snapshot.
+//
+// # Protocol
+//
+// Everything goes through one private directory per run (0700), named by
+// the environment variable HANGDOG_AGENT_DIR in the test binary:
+//
+//	PID.req       created empty by the agent in init and kept open by it:
+//	              its existence says the binary has an agent. The client
+//	              writes one request (a JSON object of strings and a
+//	              newline) into it in one write; the agent empties the file
+//	              when it takes the request.
+//	PID-ID.goroutines.txt, PID-ID.KIND.pb.gz
+//	              what the agent wrote (0600, each written to a temporary
+//	              file and renamed, so a name means a complete file)
+//	PID-ID.json   the response, written last (see type response)
+//
+// One request per process at a time: a second one gets ErrBusy while the
+// file is not empty, and waits behind a running CPU window otherwise.
+//
+// # What the agent does to a test binary
+//
+// With HANGDOG_AGENT_DIR unset, nothing. With it set, it creates PID.req in
+// init and looks into it every 100 ms from a time.AfterFunc callback that
+// re-arms itself: between polls no goroutine of the agent exists
+// (go.uber.org/goleak stays quiet), it opens no listener and installs no
+// signal handler. It holds one descriptor (close-on-exec). A poll is a seek
+// and a read through package syscall, so the test log, from which go test
+// decides whether a cached result is still valid, never sees it; the
+// files of a request are written through package os and are logged, but
+// the directory is outside the module, and go test does not recheck files
+// outside the module root. Polls allocate rarely (about 2 allocations a
+// second, from the timer's goroutine), which tests that count allocations
+// over a long stretch, or benchmarks with tiny b.N, could notice.
+//
+// The pending timer has one effect: the runtime reports "all goroutines
+// are asleep - deadlock!" only when no timer is pending. Inside m.Run the
+// -test.timeout alarm of the testing package already keeps a timer
+// pending, so nothing changes there; but a test binary whose TestMain
+// deadlocks outside m.Run (before it, or after it returns) now hangs where
+// it would have crashed. That is the kind of hang the watchdog exists to
+// report, and the agent can then dump it (TestDeadlockOutsideRun).
+//
+// Serving a request takes about as long as a goroutine dump (20-35 ms for
+// 10,000 goroutines), plus a garbage collection for a heap profile, plus
+// the window of a CPU, block or mutex profile. No goroutine of the agent
+// waits through the window (a second timer ends it), but pprof's own
+// profileWriter goroutine runs during a CPU window: a goleak check at that
+// moment would report it. A CPU profile cannot be taken while the test
+// binary profiles itself (-cpuprofile): Snapshot.Errors says so.
+package agent
+
+import (
+	_ "embed"
+	"strings"
+	"time"
+)
+
+// EnvDir is the environment variable that turns the agent on and names its
+// directory.
+const EnvDir = "HANGDOG_AGENT_DIR"
+
+// PollInterval is how often the agent looks for a request; keep it in
+// step with agent.go.tmpl.
+const PollInterval = 100 * time.Millisecond
+
+// FileName is the name of the agent file added to each package directory.
+const FileName = "zz_hangdog_agent_test.go"
+
+//go:embed agent.go.tmpl
+var agentTemplate string
+
+// Source returns the agent file for a package named pkgName.
+func Source(pkgName string) []byte {
+	return []byte(strings.Replace(agentTemplate, "{{PACKAGE}}", pkgName, 1))
+}
+
+// request is what the client writes to PID.req. Every value is a string so
+// that the agent can read it into a map[string]string.
+type request struct {
+	ID              string `json:"id"`
+	Goroutines      string `json:"goroutines,omitempty"`
+	GoroutinesProto string `json:"goroutines_proto,omitempty"`
+	Heap            string `json:"heap,omitempty"`
+	CPU             string `json:"cpu,omitempty"`
+	Block           string `json:"block,omitempty"`
+	Mutex           string `json:"mutex,omitempty"`
+	Window          string `json:"window,omitempty"`
+}
+
+// response is what the agent writes to PID-ID.json.
+type response struct {
+	ID           string            `json:"id"`
+	PID          int               `json:"pid"`
+	GoVersion    string            `json:"go_version"`
+	NumGoroutine int               `json:"num_goroutine"`
+	Received     time.Time         `json:"received"`
+	Dumped       time.Time         `json:"dumped"`
+	WindowStart  time.Time         `json:"window_start"`
+	Done         time.Time         `json:"done"`
+	Truncated    bool              `json:"truncated"`
+	Files        map[string]string `json:"files"`
+	Errors       []string          `json:"errors"`
+}

@@ -1,0 +1,3 @@
+module example.com/deadmod
+
+go 1.26

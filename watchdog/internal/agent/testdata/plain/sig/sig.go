@@ -1,0 +1,2 @@
+// Package sig is a fixture whose tests handle SIGQUIT.
+package sig

@@ -1,0 +1,2 @@
+// Package withmain is a fixture with a TestMain.
+package withmain
