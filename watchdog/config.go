@@ -71,6 +71,14 @@ type Config struct {
 	// 10ms and 1s).
 	Tick time.Duration
 
+	// RerunHung runs each hung test again by itself after the suite, with
+	// the same flags and threshold, to tell a deadlock in the test from a
+	// hang that needs other tests beside it.
+	RerunHung bool
+	// RecordTests keeps a record of every test and package of the run
+	// (report.Run's Tests and Packages), for JUnit and HTML reports.
+	RecordTests bool
+
 	// Logger gets hangdog's decisions; nil means zap.NewNop().
 	Logger *zap.Logger
 }

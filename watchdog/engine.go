@@ -19,6 +19,7 @@ import (
 	"github.com/hangdog/hangdog/watchdog/internal/format"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
+	"github.com/hangdog/hangdog/watchdog/report"
 )
 
 // Exit codes of a run, in one place. cmd/hangdog maps errors onto these.
@@ -108,9 +109,9 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // the process should exit with. Cancelling ctx with an *InterruptedError
 // cause stops the run: the tests still running are listed, every test
 // process is killed, and the reports are written.
-func Run(ctx context.Context, cfg Config) (*Report, error) {
+func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 	if err := cfg.Validate(); err != nil {
-		return &Report{Version: ReportVersion, Tool: "hangdog", ExitCode: ExitUsage, Reason: "error"}, err
+		return &report.Run{Report: &Report{Version: ReportVersion, Tool: "hangdog", ExitCode: ExitUsage, Reason: "error"}}, err
 	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
@@ -128,10 +129,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		warned:     make(map[string]bool),
 		pkgDirs:    make(map[string]string),
 	}
+	e.tr.record = cfg.RecordTests
 	if e.log == nil {
 		e.log = zap.NewNop()
 	}
-	return e.run(ctx)
+	rep, err := e.run(ctx)
+	run := &report.Run{Report: rep, Tests: e.tr.tests, Packages: e.tr.packages}
+	sort.SliceStable(run.Tests, func(i, j int) bool { return run.Tests[i].Start.Before(run.Tests[j].Start) })
+	sort.SliceStable(run.Packages, func(i, j int) bool { return run.Packages[i].Start.Before(run.Packages[j].Start) })
+	return run, err
 }
 
 func (e *engine) command() []string {
@@ -211,15 +217,15 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	}
 
 	// Stop everything on interrupt.
-	interrupted := make(chan struct{})
 	var cause error
 	stopWatch := make(chan struct{})
+	watchDone := make(chan struct{})
 	go func() {
+		defer close(watchDone)
 		select {
 		case <-ctx.Done():
 			cause = context.Cause(ctx)
 			e.interrupt(cause)
-			close(interrupted)
 		case <-stopWatch:
 		}
 	}()
@@ -254,13 +260,13 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	tickWG.Wait()
 	e.finishPassive()
 	e.wg.Wait() // captures in flight
-	close(stopWatch)
-	select {
-	case <-interrupted:
-	default:
-	}
 	// Whatever the child left behind in its process group goes now.
 	_ = proc.SignalGroup(e.rootPID, syscall.SIGKILL)
+	if e.cfg.RerunHung && ctx.Err() == nil {
+		e.rerunHung(ctx)
+	}
+	close(stopWatch)
+	<-watchDone
 
 	e.mu.Lock()
 	defer e.mu.Unlock()

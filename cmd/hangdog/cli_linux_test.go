@@ -186,7 +186,7 @@ func TestE2EInterrupt(t *testing.T) {
 			marker := "HANGDOG_E2E_RUN=interrupt-" + sig.String() + "-" + strconv.Itoa(os.Getpid())
 			cmd := exec.Command(hangdogBin, "--report-json", rep, "--jsonfile", jf, "--", "-count=1", "./...")
 			cmd.Dir = suite(t, "passing")
-			cmd.Env = append(os.Environ(), marker, "HANGDOG_E2E_LONG=1", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
+			cmd.Env = append(os.Environ(), marker, "CI=", "HANGDOG_E2E_LONG=1", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {

@@ -79,7 +79,7 @@ func runHangdogEnv(t *testing.T, dir string, env []string, args ...string) resul
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hangdogBin, full...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), marker, "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false"), env...)
+	cmd.Env = append(append(os.Environ(), marker, "CI=", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -258,3 +258,31 @@ func TestE2ELockCycle(t *testing.T) {
 		t.Errorf("summary %q, artifacts %v", h.Summary, h.Artifacts)
 	}
 }
+
+// TestE2ERerunHung checks the verdicts of --rerun-hung: a deadlock in the
+// test hangs alone too; a test that hangs only because an earlier test
+// left a mutex locked passes alone.
+func TestE2ERerunHung(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ fixture, test, result string }{
+		{"chanrecv", "TestStartMissingFile", "hung-alone"},
+		{"sharedstate", "TestUsed", "passed-alone"},
+		{"parallel", "TestLookup", "failed-alone"}, // it needs data an earlier test registers
+	}
+	for _, tc := range cases {
+		t.Run(tc.fixture, func(t *testing.T) {
+			t.Parallel()
+			r := runHangdog(t, fixture(t, tc.fixture), append([]string{"--rerun-hung"}, stallArgs...)...)
+			if r.code != watchdog.ExitHung {
+				t.Fatalf("exit code %d", r.code)
+			}
+			h := findHang(t, r, tc.test)
+			if h.Rerun == nil || h.Rerun.Result != tc.result {
+				t.Fatalf("rerun %+v, want %s", h.Rerun, tc.result)
+			}
+			if !strings.Contains(h.Rerun.Summary, tc.test) || !strings.Contains(r.stderr, "hangdog: rerun: ") {
+				t.Errorf("rerun summary %q", h.Rerun.Summary)
+			}
+		})
+	}
+}

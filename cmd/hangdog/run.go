@@ -94,6 +94,7 @@ type options struct {
 	stallFor   []string
 	quitGrace  time.Duration
 	raw        bool
+	rerunHung  bool
 	logFile    string
 	logLevel   string
 	logFormat  string
@@ -112,6 +113,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.DurationVar(&o.stall, "stall", watchdog.DefaultStall, "a running test with no output or event for this `duration` is stalled")
 	fs.StringArrayVar(&o.stallFor, "stall-for", nil, "per-test stall threshold, `PATTERN=DURATION` (regexp on the full test name; repeatable; first match wins)")
 	fs.DurationVar(&o.quitGrace, "quit-grace", 15*time.Second, "how long a stalled test binary gets to print its goroutines after SIGQUIT before it is killed")
+	fs.BoolVar(&o.rerunHung, "rerun-hung", false, "after the suite, run each hung test again by itself to tell a deadlock in the test from a hang that needs other tests beside it (default: on when the CI environment variable is set)")
 	fs.BoolVar(&o.raw, "raw-command", false, "the arguments are a command that prints a go test -json stream, run instead of go test")
 	fs.StringVar(&o.logFile, "log-file", "", "write hangdog's own log (stalls, captures, kills) to `FILE` (default: no log)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -131,6 +133,12 @@ func usage(w io.Writer, fs *pflag.FlagSet) {
 // run is hangdog without the process around it: it parses args, runs the
 // suite and returns an error that exitCode maps onto the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runEnv(ctx, args, stdin, stdout, stderr, os.Getenv("CI") != "")
+}
+
+// runEnv is run with what it reads of the environment given: ciEnv is
+// whether CI is set.
+func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, ciEnv bool) error {
 	if len(args) > 0 && args[0] == "stacks" {
 		return runStacks(ctx, args[1:], stdin, stdout, stderr)
 	}
@@ -163,6 +171,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		ArtifactsDir: o.artifacts,
 		Stall:        o.stall,
 		QuitGrace:    o.quitGrace,
+		RerunHung:    o.rerunHung,
+	}
+	if !fs.Changed("rerun-hung") {
+		cfg.RerunHung = ciEnv
 	}
 	if o.stall <= 0 {
 		return &usageError{fmt.Errorf("--stall must be positive, got %v", o.stall)}
@@ -193,7 +205,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer closeLog()
 	cfg.Logger = logger
 
-	rep, err := watchdog.Run(ctx, cfg)
+	res, err := watchdog.Run(ctx, cfg)
+	rep := res.Report
 	if err != nil {
 		return &exitError{code: rep.ExitCode, err: err}
 	}

@@ -90,6 +90,20 @@ type Hang struct {
 	// Findings are what the process forensics showed: lock cycles with
 	// other packages' binaries, lock waits, ports, children still running.
 	Findings []Finding `json:"findings,omitempty"`
+	// Rerun is the verdict of running the hung test again by itself
+	// (--rerun-hung).
+	Rerun *Rerun `json:"rerun,omitempty"`
+}
+
+// Rerun is the result of running a hung test again by itself.
+type Rerun struct {
+	// Result is hung-alone (a deadlock in the test or its code),
+	// passed-alone (it hangs only beside other tests), failed-alone,
+	// not-run or error.
+	Result       string   `json:"result"`
+	Summary      string   `json:"summary"`
+	Args         []string `json:"args"`
+	ArtifactsDir string   `json:"artifacts_dir"`
 }
 
 // Finding is one fact from the process forensics of a stalled binary.

@@ -1,0 +1,103 @@
+package watchdog
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/hangdog/hangdog/watchdog/report"
+)
+
+// rerunArgs builds the go test arguments that run one test of pkg by
+// itself: the user's flags without package patterns, -run, -skip and
+// -count, then -run with the test's name anchored element by element.
+func rerunArgs(user []string, pkg, test string) []string {
+	var flags, binArgs []string
+	for i := 0; i < len(user); i++ {
+		a := user[i]
+		if a == "-args" || a == "--args" {
+			binArgs = user[i:]
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			continue // a package pattern
+		}
+		name := strings.TrimPrefix(strings.TrimLeft(a, "-"), "test.")
+		k, _, hasVal := strings.Cut(name, "=")
+		drop := k == "run" || k == "skip" || k == "count" || k == "json"
+		takesNext := !hasVal && goTestValueFlags[k]
+		if !drop {
+			flags = append(flags, a)
+			if takesNext && i+1 < len(user) {
+				flags = append(flags, user[i+1])
+			}
+		}
+		if takesNext {
+			i++
+		}
+	}
+	parts := strings.Split(test, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	out := append(flags, "-count=1", "-run", strings.Join(parts, "/"), pkg)
+	return append(out, binArgs...)
+}
+
+// rerunHung runs every hung test again by itself, with the same flags and
+// threshold, and records whether it hangs alone too (a deadlock in the
+// test or the code) or only beside other tests (shared state, ports,
+// files, locks).
+func (e *engine) rerunHung(ctx context.Context) {
+	for i, h := range e.hangs {
+		if h.Test == "" || ctx.Err() != nil {
+			continue
+		}
+		cfg := e.cfg
+		cfg.Args = rerunArgs(e.cfg.Args, h.Package, h.Test)
+		cfg.RawCommand = nil
+		cfg.Dir = e.base
+		cfg.Stdout = io.Discard
+		cfg.Stderr = io.Discard
+		cfg.JSONFile, cfg.ReportJSON = "", ""
+		cfg.ArtifactsDir = filepath.Join(e.artifacts, fmt.Sprintf("rerun-%d", i+1))
+		cfg.RerunHung = false
+		cfg.Logger = e.log.With(zap.String("rerun", h.Test))
+		if th := e.cfg.thresholdFor(h.Test); th != cfg.stall() {
+			cfg.Stall = th
+		}
+		fmt.Fprintf(e.stderr, "hangdog: rerunning %s %s by itself\n", h.Package, h.Test)
+		run, err := Run(ctx, cfg)
+		r := &report.Rerun{Args: append([]string{"go"}, goTestArgs(cfg.Args)...), ArtifactsDir: cfg.ArtifactsDir}
+		switch {
+		case err != nil:
+			r.Result, r.Summary = "error", fmt.Sprintf("the rerun failed: %v", err)
+		case run.Report.Reason == "hung":
+			r.Result = "hung-alone"
+			r.Summary = fmt.Sprintf("%s hangs when run by itself too: the deadlock is in the test or the code it calls", h.Test)
+			if len(run.Report.Hangs) > 0 && run.Report.Hangs[0].Location != "" {
+				r.Summary += " (at " + run.Report.Hangs[0].Location + ")"
+			}
+		case run.Report.Reason == "passed" && run.Report.Totals.Passed > 0:
+			r.Result = "passed-alone"
+			r.Summary = fmt.Sprintf("%s passes when run by itself: it hangs only beside other tests (shared state, ports, files, locks between tests or packages)", h.Test)
+			if len(h.Findings) > 0 {
+				r.Summary += "; look at: " + h.Findings[0].Text
+			}
+		case run.Report.Reason == "passed":
+			r.Result, r.Summary = "not-run", "the rerun ran no test (the name may not be selectable with -run)"
+		default:
+			r.Result = "failed-alone"
+			r.Summary = fmt.Sprintf("%s does not hang by itself but fails (%s)", h.Test, run.Report.Reason)
+		}
+		e.mu.Lock()
+		h.Rerun = r
+		e.mu.Unlock()
+		fmt.Fprintf(e.stderr, "hangdog: rerun: %s\n", r.Summary)
+	}
+}
