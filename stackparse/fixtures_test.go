@@ -106,6 +106,9 @@ func checkWaits(t *testing.T, d *Dump, syncOnly bool) {
 			continue
 		}
 		gs := byUser(d, c.fn)
+		if len(gs) == 0 && c.fn == "busy" && spinningWithoutStack(d) {
+			continue // it could not be stopped to print its stack
+		}
 		if len(gs) == 0 {
 			t.Errorf("no goroutine in %s", c.fn)
 			continue
@@ -120,6 +123,15 @@ func checkWaits(t *testing.T, d *Dump, syncOnly bool) {
 			}
 		}
 	}
+}
+
+func spinningWithoutStack(d *Dump) bool {
+	for _, g := range d.Goroutines {
+		if g.StackUnavailable && g.CreatedBy != nil && g.CreatedBy.Func == "example.com/gen/hang.StartAll" {
+			return true
+		}
+	}
+	return false
 }
 
 func TestFixtureTestTimeout(t *testing.T) {
@@ -461,11 +473,13 @@ func TestFixtureCrash(t *testing.T) {
 	if len(ds) < 2 {
 		t.Fatalf("%d dumps, want one per thread", len(ds))
 	}
-	if len(ds[0].Goroutines) != 25 {
+	if len(ds[0].Goroutines) < 25 {
 		t.Errorf("first dump has %d goroutines", len(ds[0].Goroutines))
 	}
+	// The other threads' dumps hold what ran there: g0 (goroutine 0) or
+	// the goroutine on that thread.
 	for _, d := range ds[1:] {
-		if d.Kind != KindSIGQUIT || len(d.Goroutines) != 1 || d.Goroutines[0].ID != 0 {
+		if d.Kind != KindSIGQUIT || len(d.Goroutines) == 0 || len(d.Goroutines) > 2 {
 			t.Errorf("per-thread dump: %v %d", d.Kind, len(d.Goroutines))
 		}
 	}
