@@ -126,7 +126,7 @@ func (e *engine) checkStalls(now time.Time) {
 		return
 	}
 	b := new(barrier)
-	for _, st := range e.tr.stalls(now, e.cfg.thresholdFor) {
+	for _, st := range e.tr.stalls(now, e.thresholdDur) {
 		p := e.tr.pkgs[st.pkg]
 		p.capturing = true
 		if len(st.tests) == 0 {
@@ -142,17 +142,19 @@ func (e *engine) checkStalls(now time.Time) {
 			e.tr.counts.Hung++
 			names = append(names, t.name)
 			stalled[t.name] = true
+			th, why := e.threshold(st.pkg, t.name)
 			h := &Hang{
 				Package: st.pkg, Test: t.name, Phase: PhaseTest,
 				StalledForSeconds: round2(now.Sub(t.lastBeat).Seconds()),
-				ThresholdSeconds:  e.cfg.thresholdFor(t.name).Seconds(),
+				ThresholdSeconds:  th.Seconds(),
+				ThresholdReason:   why,
 				Capture:           "none",
 				Goroutines:        []GoroutineGroup{},
 			}
 			hangs = append(hangs, h)
 			e.hangs = append(e.hangs, h)
 			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); capturing its goroutines\n",
-				st.pkg, t.name, fmtSeconds(h.StalledForSeconds), e.cfg.thresholdFor(t.name))
+				st.pkg, t.name, fmtSeconds(h.StalledForSeconds), th)
 			e.log.Info("stall", zap.String("package", st.pkg), zap.String("test", t.name), zap.Duration("quiet", now.Sub(t.lastBeat)))
 		}
 		var others []string
@@ -192,6 +194,10 @@ func withoutAncestors(list, stalled []string) []string {
 func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arrival) {
 	defer e.wg.Done()
 	defer at.arrive()
+	if e.cfg.Input != nil {
+		e.failCapture(pkg, hangs, "hangdog analyze reads a stream: no test binary can be captured from it (run the suite under hangdog for a diagnosis)")
+		return
+	}
 	bin, err := e.findBinary(pkg)
 	if bin == nil {
 		msg := "the test binary was not found in the process tree"
@@ -217,6 +223,12 @@ func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arr
 func (e *engine) capturePackage(st stall, at *arrival) {
 	defer e.wg.Done()
 	defer at.arrive()
+	if e.cfg.Input != nil {
+		e.mu.Lock()
+		e.releasePackage(st.pkg)
+		e.mu.Unlock()
+		return
+	}
 	bin, _ := e.findBinary(st.pkg)
 	e.mu.Lock()
 	p := e.tr.pkgs[st.pkg]
@@ -241,6 +253,7 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 		Package: st.pkg, Phase: phase,
 		StalledForSeconds: round2(st.quiet.Seconds()),
 		ThresholdSeconds:  st.threshold.Seconds(),
+		ThresholdReason:   "--stall",
 		Capture:           "none",
 		Goroutines:        []GoroutineGroup{},
 	}
@@ -749,6 +762,7 @@ func (e *engine) diagnosePassive(c *collector) {
 		}
 		h.Summary += " [" + c.reason + "]"
 		e.tr.counts.Hung++
+		e.tr.markHung(h.Package, h.Test)
 		e.hangs = append(e.hangs, h)
 		hangs = append(hangs, h)
 	}

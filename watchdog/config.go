@@ -42,6 +42,13 @@ type Config struct {
 	// prints a test2json stream (for example `cat run.json`). Capture
 	// works on test binaries found below it in the process tree.
 	RawCommand []string
+	// Input, when set, is read instead of running anything: a go test
+	// -json stream or a log (hangdog analyze). Offline says it is a saved
+	// file: quiet times are measured in the stream's own Time fields and
+	// judged at its end; otherwise they are measured on the clock as it
+	// arrives.
+	Input   io.Reader
+	Offline bool
 	// Env is the environment of the child (nil = this process's).
 	Env []string
 
@@ -79,6 +86,24 @@ type Config struct {
 	// (report.Run's Tests and Packages), for JUnit and HTML reports.
 	RecordTests bool
 
+	// JUnitFile, HTMLFile, when set, get a JUnit XML report and a
+	// self-contained HTML report of the run.
+	JUnitFile, HTMLFile string
+	// GitHubActions prints workflow-command annotations for each hang on
+	// Stdout at the end; GitHubStepSummary, when set, is the file a
+	// Markdown summary is appended to ($GITHUB_STEP_SUMMARY).
+	GitHubActions     bool
+	GitHubStepSummary string
+	// HistoryFile, when set, is the per-test duration history: read for
+	// adaptive thresholds and the progress ETA, updated at the end.
+	HistoryFile string
+	// Status draws a live status line under the test output (Stdout must
+	// be a terminal); NoColor draws it without colour; Width gives the
+	// terminal's width.
+	Status  bool
+	NoColor bool
+	Width   func() int
+
 	// Logger gets hangdog's decisions; nil means zap.NewNop().
 	Logger *zap.Logger
 }
@@ -109,16 +134,14 @@ func (c *Config) stall() time.Duration {
 	return DefaultStall
 }
 
-// thresholdFor returns the stall threshold of test ("" for package level).
-func (c *Config) thresholdFor(test string) time.Duration {
-	if test != "" {
-		for _, r := range c.StallFor {
-			if r.Pattern.MatchString(test) {
-				return r.Stall
-			}
+// rule returns the first --stall-for rule that matches test.
+func (c *Config) rule(test string) (StallRule, bool) {
+	for _, r := range c.StallFor {
+		if r.Pattern.MatchString(test) {
+			return r, true
 		}
 	}
-	return c.stall()
+	return StallRule{}, false
 }
 
 func (c *Config) tick() time.Duration {

@@ -11,18 +11,36 @@ import (
 )
 
 // ReadDumps reads every goroutine dump in r: plain text (a CI log, a
-// SIGQUIT dump, runtime.Stack output) or a go test -json stream, whose
-// Output fields are first put back together per package (a dump in such a
-// stream is split across thousands of events, and packages interleave).
-// Memory stays bounded: each package's output goes through a private
+// SIGQUIT dump, runtime.Stack output, a pprof debug=1 or debug=2
+// profile), a pprof debug=0 profile (gzipped proto, recognised by its
+// magic number), or a go test -json stream, whose Output fields are first
+// put back together per package (a dump in such a stream is split across
+// thousands of events, and packages interleave). Memory stays bounded
+// while reading a stream: each package's output goes through a private
 // temporary file.
 func ReadDumps(r io.Reader) ([]*stackparse.Dump, error) {
+	return ScanDumps(r, &stackparse.Parser{})
+}
+
+// ScanDumps is ReadDumps with p's options and callbacks (see
+// stackparse.Parser): each dump goes to p.OnDump once complete, in input
+// order. For dumps found in a go test -json stream, Dump.Reason names the
+// package ("panic: test timed out after 4s (package example.com/a)")
+// before OnDump sees it.
+func ScanDumps(r io.Reader, p *stackparse.Parser) ([]*stackparse.Dump, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(512)
-	if looksLikeJSONStream(head) {
-		return dumpsFromJSON(br)
+	switch {
+	case stackparse.IsGzip(head):
+		d, err := p.ParseProto(br)
+		if err != nil {
+			return nil, err
+		}
+		return []*stackparse.Dump{d}, nil
+	case looksLikeJSONStream(head):
+		return dumpsFromJSON(br, p)
 	}
-	return stackparse.Parse(br)
+	return p.Parse(br)
 }
 
 func looksLikeJSONStream(head []byte) bool {
@@ -57,7 +75,7 @@ func (s *jsonSplitter) Event(e *testjson.Event, raw []byte) {
 // Text ignores what is not an event: build errors hold no dump.
 func (s *jsonSplitter) Text(chunk []byte, end bool) {}
 
-func dumpsFromJSON(r io.Reader) ([]*stackparse.Dump, error) {
+func dumpsFromJSON(r io.Reader, p *stackparse.Parser) ([]*stackparse.Dump, error) {
 	dir, err := os.MkdirTemp("", "hangdog-stacks-")
 	if err != nil {
 		return nil, err
@@ -81,14 +99,18 @@ func dumpsFromJSON(r io.Reader) ([]*stackparse.Dump, error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return out, err
 		}
-		dumps, err := stackparse.Parse(f)
-		for _, d := range dumps {
+		pp := *p
+		pp.OnDump = func(d *stackparse.Dump) {
 			if d.Reason == "" {
 				d.Reason = "package " + pkg
 			} else {
 				d.Reason += " (package " + pkg + ")"
 			}
+			if p.OnDump != nil {
+				p.OnDump(d)
+			}
 		}
+		dumps, err := pp.Parse(f)
 		out = append(out, dumps...)
 		if err != nil {
 			return out, err

@@ -1,6 +1,7 @@
 package watchdog
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/watchdog/internal/format"
+	"github.com/hangdog/hangdog/watchdog/internal/ghactions"
+	"github.com/hangdog/hangdog/watchdog/internal/history"
+	"github.com/hangdog/hangdog/watchdog/internal/htmlreport"
+	"github.com/hangdog/hangdog/watchdog/internal/junit"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
+	"github.com/hangdog/hangdog/watchdog/internal/status"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
@@ -70,6 +76,12 @@ type engine struct {
 
 	lookupOnce sync.Once
 	modules    []string
+
+	text     *textLog  // analyze: the input's non-JSON text
+	lastTime time.Time // offline analyze: the stream's latest event time
+
+	hist   *history.History // nil without --history
+	status *status.Line     // nil unless a status line is drawn
 
 	mu         sync.Mutex
 	tr         *tracker
@@ -129,15 +141,119 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		warned:     make(map[string]bool),
 		pkgDirs:    make(map[string]string),
 	}
-	e.tr.record = cfg.RecordTests
+	e.tr.record = cfg.RecordTests || cfg.JUnitFile != "" || cfg.HTMLFile != "" ||
+		cfg.HistoryFile != "" || cfg.GitHubActions || cfg.GitHubStepSummary != ""
 	if e.log == nil {
 		e.log = zap.NewNop()
+	}
+	if cfg.HistoryFile != "" {
+		h, err := history.Open(cfg.HistoryFile)
+		if err != nil {
+			e.warnOnce("history", fmt.Sprintf("hangdog: history: %v", err))
+		} else if h.Warning != nil {
+			e.warnOnce("history", fmt.Sprintf("hangdog: history: %v (starting a new one)", h.Warning))
+		}
+		e.hist = h
+	}
+	if cfg.Status {
+		e.status = status.New(cfg.Stdout, status.Options{TTY: true, NoColor: cfg.NoColor, Width: cfg.Width})
+		e.cfg.Stdout = e.status
+		e.stderr = &syncWriter{w: e.status.Also(cfg.Stderr)}
 	}
 	rep, err := e.run(ctx)
 	run := &report.Run{Report: rep, Tests: e.tr.tests, Packages: e.tr.packages}
 	sort.SliceStable(run.Tests, func(i, j int) bool { return run.Tests[i].Start.Before(run.Tests[j].Start) })
 	sort.SliceStable(run.Packages, func(i, j int) bool { return run.Packages[i].Start.Before(run.Packages[j].Start) })
+	if ferr := e.finish(run); ferr != nil && err == nil {
+		err = ferr
+	}
 	return run, err
+}
+
+// finish writes everything that describes a finished run: the closing
+// summary, the JUnit, HTML and GitHub outputs, the history, and last the
+// JSON reports (so that they hold the warnings of the others).
+func (e *engine) finish(run *report.Run) error {
+	rep := run.Report
+	if e.status != nil {
+		if err := e.status.Close(); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("status line: %v", err))
+		}
+	}
+	if rep.ExitCode != ExitUsage {
+		e.printSummary(rep)
+	}
+	warn := func(what string, err error) {
+		if err != nil {
+			msg := fmt.Sprintf("%s: %v", what, err)
+			rep.Warnings = append(rep.Warnings, msg)
+			fmt.Fprintf(e.stderr, "hangdog: %s\n", msg)
+		}
+	}
+	if e.cfg.JUnitFile != "" {
+		warn("write --junitfile", writeFileWith(e.cfg.JUnitFile, func(w io.Writer) error { return junit.Write(w, run) }))
+	}
+	if e.cfg.HTMLFile != "" {
+		warn("write --html", writeFileWith(e.cfg.HTMLFile, func(w io.Writer) error { return htmlreport.Write(w, run) }))
+	}
+	if e.cfg.GitHubActions {
+		warn("GitHub annotations", ghactions.Annotations(e.cfg.Stdout, run, ""))
+	}
+	if e.cfg.GitHubStepSummary != "" {
+		warn("GitHub step summary", appendFileWith(e.cfg.GitHubStepSummary, func(w io.Writer) error { return ghactions.StepSummary(w, run) }))
+	}
+	if e.hist != nil && rep.Reason != "error" {
+		e.hist.Record(run)
+		warn("save history", e.hist.Save())
+	}
+	if len(rep.Hangs) == 0 && e.text != nil {
+		os.Remove(e.text.path) // nothing refers to the analysed log
+	}
+	if len(rep.Hangs) == 0 && e.madeDir {
+		// Nothing was captured: leave no empty directory behind.
+		if os.Remove(e.artifacts) == nil {
+			rep.ArtifactsDir = ""
+		}
+	} else if len(rep.Hangs) > 0 {
+		warn("write report", writeJSONFile(filepath.Join(e.artifacts, "report.json"), rep))
+	}
+	if e.cfg.ReportJSON != "" {
+		if err := writeJSONFile(e.cfg.ReportJSON, rep); err != nil {
+			rep.ExitCode, rep.Reason = ExitInternal, "error"
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileWith writes a file private to the user through write.
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// appendFileWith appends to a file (created private to the user).
+func appendFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func (e *engine) command() []string {
@@ -195,25 +311,39 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		}
 	}
 
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = abs
-	cmd.Env = e.cfg.Env
-	cmd.Stderr = e.stderr
-	proc.Configure(cmd)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return fail(fmt.Errorf("start %s: %w", argv[0], err))
-	}
-	e.log.Info("starting", zap.Strings("argv", argv), zap.String("dir", abs))
-	if err := cmd.Start(); err != nil {
-		if jsonFile != nil {
-			jsonFile.Close()
+	var stdout io.Reader
+	wait := func() error { return nil }
+	if e.cfg.Input != nil {
+		tf, err := os.OpenFile(filepath.Join(e.artifacts, "input.log"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fail(fmt.Errorf("analyze: %w", err))
 		}
-		return fail(fmt.Errorf("start %s: %w", argv[0], err))
-	}
-	e.rootPID = cmd.Process.Pid
-	if tree, _, why := proc.Supported(); !tree {
-		e.warnOnce("proc", "hangdog: "+why+": stalls are reported but test binaries cannot be captured on this OS")
+		e.text = &textLog{f: tf, path: tf.Name(), record: e.tr.record}
+		defer tf.Close()
+		rep.Command = []string{"hangdog", "analyze"}
+		stdout = &unprefixReader{br: bufio.NewReaderSize(e.cfg.Input, 64<<10)}
+	} else {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = abs
+		cmd.Env = e.cfg.Env
+		cmd.Stderr = e.stderr
+		proc.Configure(cmd)
+		pipe, err := cmd.StdoutPipe()
+		if err != nil {
+			return fail(fmt.Errorf("start %s: %w", argv[0], err))
+		}
+		e.log.Info("starting", zap.Strings("argv", argv), zap.String("dir", abs))
+		if err := cmd.Start(); err != nil {
+			if jsonFile != nil {
+				jsonFile.Close()
+			}
+			return fail(fmt.Errorf("start %s: %w", argv[0], err))
+		}
+		e.rootPID = cmd.Process.Pid
+		if tree, _, why := proc.Supported(); !tree {
+			e.warnOnce("proc", "hangdog: "+why+": stalls are reported but test binaries cannot be captured on this OS")
+		}
+		stdout, wait = pipe, cmd.Wait
 	}
 
 	// Stop everything on interrupt.
@@ -236,6 +366,9 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	tickWG.Add(1)
 	go func() {
 		defer tickWG.Done()
+		if e.cfg.Offline {
+			return // a saved stream is judged at its end, in its own time
+		}
 		t := time.NewTicker(e.cfg.tick())
 		defer t.Stop()
 		for {
@@ -248,14 +381,31 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		}
 	}()
 
+	if e.status != nil {
+		tickWG.Add(1)
+		go func() {
+			defer tickWG.Done()
+			t := time.NewTicker(250 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-tickDone:
+					return
+				case now := <-t.C:
+					e.updateStatus(now)
+				}
+			}
+		}()
+	}
+
 	var r io.Reader = stdout
 	var tee *teeWriter
 	if jsonFile != nil {
 		tee = &teeWriter{w: jsonFile}
 		r = io.TeeReader(stdout, tee)
 	}
-	scanErr := (&testjson.Scanner{}).Scan(r, e)
-	waitErr := cmd.Wait()
+	scanErr := e.scan(ctx, r)
+	waitErr := wait()
 	close(tickDone)
 	tickWG.Wait()
 	e.finishPassive()
@@ -270,6 +420,30 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.text != nil {
+		e.diagnoseText()
+		if e.cfg.Offline {
+			e.offlineStalls()
+		}
+		if e.tr.counts == (Counts{Hung: e.tr.counts.Hung}) && len(e.tr.order) == 0 {
+			// A plain log: its own result lines are all there is.
+			c := e.text.counts
+			c.Hung = e.tr.counts.Hung
+			e.tr.counts = c
+			for _, r := range e.text.results {
+				if !r.ok {
+					e.tr.failedPkgs = append(e.tr.failedPkgs, r.pkg)
+				}
+			}
+			e.tr.tests = append(e.tr.tests, e.text.tests...)
+			e.tr.packages = append(e.tr.packages, e.text.packages...)
+		}
+	}
+	end := time.Now()
+	if e.cfg.Offline && !e.lastTime.IsZero() {
+		end = e.lastTime
+	}
+	e.tr.finishPending(end)
 	if err := e.out.Close(); err != nil {
 		e.addWarning(fmt.Sprintf("write test output: %v", err))
 	}
@@ -286,7 +460,11 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	}
 
 	rep.Hangs = e.hangs
-	rep.Totals = Totals(e.tr.counts.totals(len(e.tr.order)))
+	npkgs := len(e.tr.order)
+	if npkgs == 0 && e.text != nil {
+		npkgs = len(e.text.results)
+	}
+	rep.Totals = e.tr.counts.totals(npkgs)
 	rep.FailedPackages = e.tr.failedPkgs
 	rep.BuildFailures = e.tr.buildFailed
 	rep.DurationSeconds = time.Since(e.start).Seconds()
@@ -310,23 +488,6 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		rep.ExitCode, rep.Reason = ExitFailed, "failed"
 	default:
 		rep.ExitCode, rep.Reason = ExitOK, "passed"
-	}
-	e.printSummary(rep)
-	if len(e.hangs) == 0 && e.madeDir {
-		// Nothing was captured: leave no empty directory behind.
-		if os.Remove(e.artifacts) == nil {
-			rep.ArtifactsDir = ""
-		}
-	} else if len(e.hangs) > 0 {
-		if err := writeJSONFile(filepath.Join(e.artifacts, "report.json"), rep); err != nil {
-			rep.Warnings = append(rep.Warnings, err.Error())
-		}
-	}
-	if e.cfg.ReportJSON != "" {
-		if err := writeJSONFile(e.cfg.ReportJSON, rep); err != nil {
-			rep.ExitCode, rep.Reason = ExitInternal, "error"
-			return rep, err
-		}
 	}
 	return rep, nil
 }
@@ -388,6 +549,12 @@ func (e *engine) Event(ev *testjson.Event, raw []byte) {
 	now := time.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.cfg.Offline && !ev.Time.IsZero() {
+		now = ev.Time
+		if now.After(e.lastTime) {
+			e.lastTime = now
+		}
+	}
 	show := true
 	if c := e.collectors[ev.Package]; c != nil {
 		show = c.take(ev, now)
@@ -407,6 +574,12 @@ func (e *engine) Event(ev *testjson.Event, raw []byte) {
 func (e *engine) Text(chunk []byte, end bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.text != nil {
+		// An analysed log is the user's own file: it is read for
+		// dumps, not printed again.
+		e.text.write(chunk, end)
+		return
+	}
 	e.out.Text(chunk, end)
 }
 
@@ -464,4 +637,57 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 func fmtSeconds(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
+}
+
+// updateStatus redraws the status line: counts, running tests, the
+// longest-running ones with their quiet time, and an ETA when the history
+// knows how many tests a run has.
+func (e *engine) updateStatus(now time.Time) {
+	e.mu.Lock()
+	snap := status.Snapshot{
+		Passed: e.tr.counts.Passed, Failed: e.tr.counts.Failed,
+		Skipped: e.tr.counts.Skipped, Hung: e.tr.counts.Hung,
+	}
+	for _, p := range e.tr.pending() {
+		for _, t := range p.runningLeaves() {
+			snap.Running++
+			snap.Longest = append(snap.Longest, status.RunningTest{
+				Package: p.name, Test: t.name,
+				Running: now.Sub(t.started), Quiet: now.Sub(t.lastBeat),
+			})
+		}
+	}
+	e.mu.Unlock()
+	sort.Slice(snap.Longest, func(i, j int) bool { return snap.Longest[i].Running > snap.Longest[j].Running })
+	if len(snap.Longest) > status.MaxLongest {
+		snap.Longest = snap.Longest[:status.MaxLongest]
+	}
+	if e.hist != nil {
+		snap.Total = e.hist.Len()
+		done := snap.Passed + snap.Failed + snap.Skipped + snap.Hung
+		if snap.Total > 0 && done > 0 && done < snap.Total {
+			elapsed := now.Sub(e.start)
+			snap.ETA = time.Duration(float64(elapsed) * float64(snap.Total-done) / float64(done))
+		}
+	}
+	if err := e.status.Update(snap); err != nil {
+		e.log.Info("status line", zap.Error(err))
+	}
+}
+
+// scan reads the stream. Reading a live input that a signal interrupts
+// cannot always be unblocked (standard input): the scan is then left to
+// finish on its own and the run ends.
+func (e *engine) scan(ctx context.Context, r io.Reader) error {
+	if e.cfg.Input == nil {
+		return (&testjson.Scanner{}).Scan(r, e)
+	}
+	done := make(chan error, 1)
+	go func() { done <- (&testjson.Scanner{}).Scan(r, e) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
 }

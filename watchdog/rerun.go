@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -68,8 +69,9 @@ func (e *engine) rerunHung(ctx context.Context) {
 		cfg.ArtifactsDir = filepath.Join(e.artifacts, fmt.Sprintf("rerun-%d", i+1))
 		cfg.RerunHung = false
 		cfg.Logger = e.log.With(zap.String("rerun", h.Test))
-		if th := e.cfg.thresholdFor(h.Test); th != cfg.stall() {
-			cfg.Stall = th
+		if h.ThresholdSeconds > 0 {
+			cfg.Stall = time.Duration(h.ThresholdSeconds * float64(time.Second))
+			cfg.StallFor = nil
 		}
 		fmt.Fprintf(e.stderr, "hangdog: rerunning %s %s by itself\n", h.Package, h.Test)
 		run, err := Run(ctx, cfg)

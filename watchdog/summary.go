@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,21 +16,25 @@ const StacksVersion = 1
 
 // DumpSummary is what `hangdog stacks` says of one goroutine dump: the
 // goroutines grouped per test, most important first. Its JSON form is a
-// documented contract (README, "hangdog stacks").
+// documented contract (README, "hangdog stacks"): fields may be added
+// within a version; a field that changes meaning or goes away bumps
+// StacksVersion.
 type DumpSummary struct {
 	Version      int                  `json:"version"`
 	Kind         string               `json:"kind"`
 	Reason       string               `json:"reason,omitempty"`
 	StartLine    int                  `json:"start_line"`
-	Goroutines   int                  `json:"goroutines"`
+	Goroutines   int                  `json:"goroutines"` // read in all (profiles: the sum of the counts)
 	RunningTests []SummaryRunningTest `json:"running_tests"`
 	Tests        []TestSummary        `json:"tests"`
-	Other        []GoroutineGroup     `json:"other"`
-	Buckets      []GoroutineGroup     `json:"buckets"`
-	Hidden       int                  `json:"hidden"` // runtime goroutines left out (see All)
+	Other        []StackGroup         `json:"other"`
+	Buckets      []StackGroup         `json:"buckets"`
+	Hidden       int                  `json:"hidden"` // runtime and testing-package goroutines left out (see All)
+	Filtered     bool                 `json:"filtered"`
+	LockGroups   []LockGroup          `json:"lock_groups"`
 	Warnings     []stackparse.Warning `json:"warnings"`
-	Filtered     bool                 `json:"filtered,omitempty"`
-	LockGroups   []LockGroup          `json:"lock_groups,omitempty"`
+	// WarningsDropped counts warnings beyond the parser's bound.
+	WarningsDropped int `json:"warnings_dropped"`
 }
 
 // SummaryRunningTest is an entry of a dump's "running tests:" list.
@@ -40,12 +45,24 @@ type SummaryRunningTest struct {
 
 // TestSummary is the goroutines of one test in a dump.
 type TestSummary struct {
-	Test       string           `json:"test"`
-	Phase      Phase            `json:"phase"`
-	State      string           `json:"state"`
-	Location   string           `json:"location"`
-	Summary    string           `json:"summary"`
-	Goroutines []GoroutineGroup `json:"goroutines"`
+	Test       string       `json:"test"`
+	Phase      Phase        `json:"phase"`
+	State      string       `json:"state"`
+	Location   string       `json:"location"`
+	Summary    string       `json:"summary"`
+	Goroutines []StackGroup `json:"goroutines"`
+}
+
+// StackGroup is a bucket of goroutines with the same stack: the fields of
+// a hang report's goroutine group plus the pprof labels they carry (Go
+// 1.26 tracebacks with GODEBUG=tracebacklabels=1, and profiles).
+type StackGroup struct {
+	GoroutineGroup
+	Labels map[string]string `json:"labels,omitempty"`
+	// StackUnavailable: the goroutine was running on another thread
+	// when a panic printed the dump ("stack unavailable"); only its
+	// creator is known.
+	StackUnavailable bool `json:"stack_unavailable,omitempty"`
 }
 
 // LockGroup is a set of goroutines waiting on the same lock, WaitGroup or
@@ -58,13 +75,31 @@ type LockGroup struct {
 
 // SummaryOptions filter and shape a DumpSummary.
 type SummaryOptions struct {
-	All          bool           // keep runtime-internal goroutines
+	All          bool           // keep runtime and testing-package goroutines
 	Test         *regexp.Regexp // only tests whose name matches
 	States       []string       // only goroutines in these states (canonical names)
 	Package      *regexp.Regexp // only goroutines with a frame in a matching package
 	KeepPointers bool           // group by argument values too
 	Modules      []string       // module paths preferred for locations
 	Base         string         // directory locations are made relative to
+}
+
+// SummarizeDumps reads every dump in r (anything ReadDumps reads) and
+// hands the summary of each to each as soon as the dump is complete, in
+// input order. Memory stays bounded by one dump at a time, and within a
+// dump by its distinct stacks rather than its size: goroutines with the
+// same stack share their frames (stackparse.Parser.ShareFrames), so a
+// goroutine costs its header fields only. The error is that of reading r.
+func SummarizeDumps(r io.Reader, o SummaryOptions, each func(*DumpSummary)) error {
+	p := &stackparse.Parser{
+		ShareFrames: !o.KeepPointers,
+		OnDump: func(d *stackparse.Dump) {
+			each(SummarizeDump(d, o))
+			d.Goroutines = nil // summarized: let them go
+		},
+	}
+	_, err := ScanDumps(r, p)
+	return err
 }
 
 // kindName names a dump kind for JSON.
@@ -89,28 +124,37 @@ func kindName(k stackparse.DumpKind) string {
 // SummarizeDump groups and explains the goroutines of one dump.
 func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	s := &DumpSummary{
-		Version:      StacksVersion,
-		Kind:         kindName(d.Kind),
-		Reason:       d.Reason,
-		StartLine:    d.StartLine,
-		RunningTests: []SummaryRunningTest{},
-		Tests:        []TestSummary{},
-		Other:        []GoroutineGroup{},
-		Buckets:      []GoroutineGroup{},
-		Warnings:     d.Warnings,
+		Version:         StacksVersion,
+		Kind:            kindName(d.Kind),
+		Reason:          d.Reason,
+		StartLine:       d.StartLine,
+		Goroutines:      d.NumGoroutines,
+		RunningTests:    []SummaryRunningTest{},
+		Tests:           []TestSummary{},
+		Other:           []StackGroup{},
+		Buckets:         []StackGroup{},
+		LockGroups:      []LockGroup{},
+		Warnings:        d.Warnings,
+		WarningsDropped: d.WarningsDropped,
 	}
 	if s.Warnings == nil {
 		s.Warnings = []stackparse.Warning{}
 	}
-	for _, g := range d.Goroutines {
-		s.Goroutines += max(g.Count, 1)
+	if s.Goroutines == 0 {
+		for _, g := range d.Goroutines {
+			s.Goroutines += max(g.Count, 1)
+		}
 	}
 	for _, rt := range d.RunningTests {
 		s.RunningTests = append(s.RunningTests, SummaryRunningTest{Name: rt.Name, Seconds: rt.Duration.Seconds()})
 	}
 	in := diagInput{modules: o.Modules, base: o.Base}
+	gopts := stackparse.GroupOptions{KeepPointers: o.KeepPointers}
+	hidden := func(g *stackparse.Goroutine) bool {
+		return !o.All && (stackparse.Classify(g) == stackparse.WaitRuntime || testingInternal(g))
+	}
 	keep := func(g *stackparse.Goroutine) bool {
-		if !o.All && stackparse.Classify(g) == stackparse.WaitRuntime {
+		if hidden(g) {
 			return false
 		}
 		if len(o.States) > 0 {
@@ -144,26 +188,31 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		names = runningLeaves(d.RunningTests)
 	}
 	assigned := assignRoots(roots, names)
+	used := make(map[*stackparse.TestRoot]bool, len(assigned))
+	for _, r := range assigned {
+		used[r] = true
+	}
 	for _, r := range roots {
-		found := false
-		for _, a := range assigned {
-			found = found || a == r
+		if used[r] || idleRoot(r) {
+			continue
 		}
-		if !found && !idleRoot(r) {
-			name := r.Test
-			if r.Parent != nil {
-				name += "/…"
-			}
-			if _, dup := assigned[name]; !dup {
-				assigned[name] = r
-				names = append(names, name)
-			} else {
-				assigned[name+" (goroutine "+strconv.FormatInt(r.Goroutine.ID, 10)+")"] = r
-				names = append(names, name+" (goroutine "+strconv.FormatInt(r.Goroutine.ID, 10)+")")
-			}
+		name := r.Test
+		if name == "" {
+			name = r.Func
 		}
+		if isSubtest(r) {
+			// Subtest names never appear in stacks: say which
+			// goroutine runs it instead.
+			name += "/… (goroutine " + strconv.FormatInt(r.Goroutine.ID, 10) + ")"
+		} else if _, dup := assigned[name]; dup {
+			name += " (goroutine " + strconv.FormatInt(r.Goroutine.ID, 10) + ")"
+		}
+		assigned[name] = r
+		used[r] = true
+		names = append(names, name)
 	}
 	inTest := make(map[*stackparse.Goroutine]bool)
+	testGs := make(map[*stackparse.Goroutine]bool) // goroutines running a listed test
 	for _, name := range names {
 		r := assigned[name]
 		if r == nil {
@@ -189,21 +238,26 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		if r.InCleanup() {
 			h.Phase = PhaseCleanup
 		}
-		h.Goroutines = groups(members, r.Goroutine, in)
+		testGs[r.Goroutine] = true
+		sg := stackGroups(members, r.Goroutine, nil, in, gopts)
+		for _, g := range sg {
+			h.Goroutines = append(h.Goroutines, g.GoroutineGroup)
+		}
 		fillFromTestGroup(h)
 		h.Summary = summarize(name, h)
-		s.Tests = append(s.Tests, TestSummary{Test: name, Phase: h.Phase, State: h.State, Location: h.Location, Summary: h.Summary, Goroutines: h.Goroutines})
+		s.Tests = append(s.Tests, TestSummary{Test: name, Phase: h.Phase, State: h.State, Location: h.Location, Summary: h.Summary, Goroutines: sg})
 	}
-	// Parents waiting for subtests are bookkeeping, not news.
+	// Parents waiting for subtests, and tests paused in t.Parallel, are
+	// bookkeeping, not news.
 	for _, r := range roots {
-		if idleRoot(r) {
+		if idleRoot(r) && !used[r] {
 			inTest[r.Goroutine] = true
 		}
 	}
 	var other, all []*stackparse.Goroutine
 	for _, g := range d.Goroutines {
 		if !keep(g) {
-			if !o.All && stackparse.Classify(g) == stackparse.WaitRuntime {
+			if hidden(g) {
 				s.Hidden += max(g.Count, 1)
 			}
 			continue
@@ -213,19 +267,94 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 			other = append(other, g)
 		}
 	}
-	s.Other = groups(other, nil, in)
-	s.Buckets = bucketsOf(all, in, o.KeepPointers)
+	s.Other = stackGroups(other, nil, nil, in, gopts)
+	s.Buckets = stackGroups(all, nil, testGs, in, gopts)
 	s.LockGroups = lockGroups(all)
 	return s
 }
 
-func bucketsOf(gs []*stackparse.Goroutine, in diagInput, keepPointers bool) []GoroutineGroup {
-	bs := stackparse.Group(gs, stackparse.GroupOptions{KeepPointers: keepPointers})
-	out := make([]GoroutineGroup, 0, len(bs))
-	for _, b := range bs {
-		out = append(out, groupOf(b, nil, in))
+// isSubtest reports whether a test goroutine runs a subtest: its parent
+// is known (Go 1.21+ print it), or, for older dumps, it runs a closure of
+// the test function (TestParent.func1) rather than the test function
+// itself, outside a cleanup.
+func isSubtest(r *stackparse.TestRoot) bool {
+	if r.Parent != nil {
+		return true
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	if r.Test == "" || r.InCleanup() {
+		return false
+	}
+	fn := stackparse.Frame{Func: r.Func}
+	return strings.HasPrefix(fn.FuncName(), r.Test+".")
+}
+
+// testingInternal reports goroutines of the testing package's own
+// machinery: the test binary's main goroutine waiting in m.Run (directly
+// or through TestMain) for the tests to finish, and the timeout alarm.
+// They are hidden like runtime goroutines: nothing in them is stuck that
+// is not already shown by a test.
+func testingInternal(g *stackparse.Goroutine) bool {
+	testing := false
+	for _, f := range g.Frames {
+		if f.Func == "testing.(*M).Run" {
+			// Waiting for the tests: every frame inside m.Run is
+			// the testing package's or the runtime's.
+			return true
+		}
+		if f.IsRuntime() {
+			continue
+		}
+		if !f.IsStdlib() {
+			return false
+		}
+		if f.Package() == "testing" {
+			testing = true
+		}
+	}
+	// No user frame at all, in testing code (the alarm, a runner).
+	return testing && !hasUserCreator(g)
+}
+
+// hasUserCreator reports whether a goroutine was started from user code.
+func hasUserCreator(g *stackparse.Goroutine) bool {
+	return g.CreatedBy != nil && !g.CreatedBy.IsStdlib()
+}
+
+// stackGroups buckets goroutines, the test's own goroutine first, then by
+// count, largest first.
+// A bucket's role is "test" when it holds test (the goroutine running the
+// test) or, with test nil, one of the goroutines in tests.
+func stackGroups(gs []*stackparse.Goroutine, test *stackparse.Goroutine, tests map[*stackparse.Goroutine]bool, in diagInput, opts stackparse.GroupOptions) []StackGroup {
+	buckets := stackparse.Group(gs, opts)
+	out := make([]StackGroup, 0, len(buckets))
+	for _, b := range buckets {
+		g0 := b.Goroutines[0]
+		sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels}
+		if len(g0.Frames) == 0 && g0.StackUnavailable {
+			sg.StackUnavailable = true
+			sg.Stack = []string{}
+		}
+		for _, g := range b.Goroutines {
+			if tests[g] {
+				sg.Role = "test"
+			}
+		}
+		// Aggregated profiles have no goroutine ids.
+		ids := sg.IDs[:0:0]
+		for _, id := range sg.IDs {
+			if id != 0 {
+				ids = append(ids, id)
+			}
+		}
+		sg.IDs = ids
+		out = append(out, sg)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Role == "test") != (out[j].Role == "test") {
+			return out[i].Role == "test"
+		}
+		return out[i].Count > out[j].Count
+	})
 	return out
 }
 
@@ -252,7 +381,7 @@ func lockGroups(gs []*stackparse.Goroutine) []LockGroup {
 		}
 		m[k] = append(m[k], g.ID)
 	}
-	var out []LockGroup
+	out := []LockGroup{}
 	for _, k := range order {
 		if len(m[k]) > 1 {
 			out = append(out, LockGroup{Address: fmt.Sprintf("%#x", k.addr), State: k.state, IDs: m[k]})

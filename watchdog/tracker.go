@@ -233,6 +233,30 @@ func (tr *tracker) recordPackage(p *pkgState, e *testjson.Event, now time.Time) 
 	tr.packages = append(tr.packages, r)
 }
 
+// finishPending records the tests and packages that never finished when
+// the stream ended (the run was interrupted, or a saved stream was cut).
+func (tr *tracker) finishPending(now time.Time) {
+	if !tr.record {
+		return
+	}
+	for _, p := range tr.pending() {
+		for _, t := range p.tests {
+			tr.recordTest(p, t, "interrupted", now)
+		}
+		result := "interrupted"
+		for _, t := range p.tests {
+			if t.flagged {
+				result = "hung"
+			}
+		}
+		r := report.PackageRun{Package: p.name, Result: result, Start: p.started, End: now, ElapsedSeconds: now.Sub(p.started).Seconds()}
+		if p.out != nil {
+			r.Output = p.out.String()
+		}
+		tr.packages = append(tr.packages, r)
+	}
+}
+
 // markHung changes the record of a test (or, with test "", of a package)
 // to hung, for hangs found after the fact in a dump.
 func (tr *tracker) markHung(pkg, test string) {
@@ -336,9 +360,10 @@ type stall struct {
 }
 
 // stalls returns what has been quiet past its threshold at now and has not
-// been reported yet. thresholdFor gives the threshold of a test ("" for
+// been reported yet. thresholdFor gives the threshold of a test of a
+// package (test "" for
 // the package level).
-func (tr *tracker) stalls(now time.Time, thresholdFor func(test string) time.Duration) []stall {
+func (tr *tracker) stalls(now time.Time, thresholdFor func(pkg, test string) time.Duration) []stall {
 	var out []stall
 	for _, name := range tr.order {
 		p := tr.pkgs[name]
@@ -352,7 +377,7 @@ func (tr *tracker) stalls(now time.Time, thresholdFor func(test string) time.Dur
 				if t.flagged {
 					continue
 				}
-				th := thresholdFor(t.name)
+				th := thresholdFor(name, t.name)
 				if q := now.Sub(t.lastBeat); q >= th {
 					st.tests = append(st.tests, t)
 					if q > st.quiet {
@@ -369,7 +394,7 @@ func (tr *tracker) stalls(now time.Time, thresholdFor func(test string) time.Dur
 		if len(p.tests) > 0 || p.flagged {
 			continue // only paused tests: something else runs
 		}
-		th := thresholdFor("")
+		th := thresholdFor(name, "")
 		if q := now.Sub(p.lastBeat); q >= th {
 			out = append(out, stall{pkg: name, quiet: q, threshold: th})
 		}

@@ -36,7 +36,7 @@ func names(sts []stall) map[string][]string {
 func TestTrackerStalls(t *testing.T) {
 	t.Parallel()
 	const P = "example.com/p"
-	th := func(string) time.Duration { return 10 * time.Second }
+	th := func(string, string) time.Duration { return 10 * time.Second }
 	cases := []struct {
 		name  string
 		steps []step
@@ -152,7 +152,7 @@ func TestTrackerFlaggedNotReported(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	tr := newTracker()
 	tr.observe(ev("run", "p", "TestA"), t0)
-	th := func(string) time.Duration { return time.Second }
+	th := func(string, string) time.Duration { return time.Second }
 	st := tr.stalls(t0.Add(2*time.Second), th)
 	if len(st) != 1 {
 		t.Fatalf("want 1 stall, got %v", names(st))
@@ -225,9 +225,11 @@ func TestParseStallRule(t *testing.T) {
 			t.Errorf("ParseStallRule(%q): no error", bad)
 		}
 	}
-	c := Config{Stall: time.Minute, StallFor: []StallRule{r}}
-	if c.thresholdFor("TestSlow/a=b/c") != 2*time.Minute || c.thresholdFor("TestX") != time.Minute || c.thresholdFor("") != time.Minute {
-		t.Error("thresholdFor wrong")
+	e := &engine{cfg: Config{Stall: time.Minute, StallFor: []StallRule{r}}}
+	for test, want := range map[string]time.Duration{"TestSlow/a=b/c": 2 * time.Minute, "TestX": time.Minute, "": time.Minute} {
+		if got, why := e.threshold("p", test); got != want || why == "" {
+			t.Errorf("threshold(%q) = %v (%s), want %v", test, got, why, want)
+		}
 	}
 }
 

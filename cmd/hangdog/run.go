@@ -63,7 +63,8 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 const usageHead = `Usage: hangdog [flags] [--] [go test args]
-       hangdog stacks [flags] [FILE|-]...   (see hangdog stacks --help)
+       hangdog stacks [flags] [FILE|-]...    (see hangdog stacks --help)
+       hangdog analyze [flags] [FILE|-]...   (see hangdog analyze --help)
 
 hangdog runs 'go test -json [go test args]' (default package pattern ./...),
 shows the output as go test would, and watches every test. A test that makes
@@ -95,6 +96,10 @@ type options struct {
 	quitGrace  time.Duration
 	raw        bool
 	rerunHung  bool
+	junitFile  string
+	htmlFile   string
+	history    string
+	noStatus   bool
 	logFile    string
 	logLevel   string
 	logFormat  string
@@ -109,6 +114,11 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.format, "format", "", "output format: standard-quiet (default; standard-verbose with -v), standard-verbose, dots, pkgname, testname, pkgname-and-test-fails")
 	fs.StringVar(&o.jsonFile, "jsonfile", "", "write the raw go test -json event stream to `FILE`, byte for byte")
 	fs.StringVar(&o.reportJSON, "report-json", "", "write the JSON report of the run to `FILE`")
+	fs.StringVar(&o.junitFile, "junitfile", "", "write a JUnit XML report to `FILE` (hung tests are failures)")
+	fs.StringVar(&o.htmlFile, "html", "", "write a self-contained HTML report (timeline, hangs, failures) to `FILE`")
+	fs.StringVar(&o.history, "history", "", "keep per-test durations in `FILE` for adaptive stall thresholds and the progress ETA; --history alone uses the default path (see README)")
+	fs.Lookup("history").NoOptDefVal = "auto"
+	fs.BoolVar(&o.noStatus, "no-status", false, "never draw the live status line (it is drawn only when stdout is a terminal)")
 	fs.StringVar(&o.artifacts, "artifacts", "", "write dumps and parsed reports to `DIR` (default: a new private directory under the OS temp dir)")
 	fs.DurationVar(&o.stall, "stall", watchdog.DefaultStall, "a running test with no output or event for this `duration` is stalled")
 	fs.StringArrayVar(&o.stallFor, "stall-for", nil, "per-test stall threshold, `PATTERN=DURATION` (regexp on the full test name; repeatable; first match wins)")
@@ -133,14 +143,31 @@ func usage(w io.Writer, fs *pflag.FlagSet) {
 // run is hangdog without the process around it: it parses args, runs the
 // suite and returns an error that exitCode maps onto the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return runEnv(ctx, args, stdin, stdout, stderr, os.Getenv("CI") != "")
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return runEnv(ctx, args, stdin, stdout, stderr, environment{
+		ci:                os.Getenv("CI") != "",
+		githubActions:     os.Getenv("GITHUB_ACTIONS") == "true",
+		githubStepSummary: os.Getenv("GITHUB_STEP_SUMMARY"),
+		noColor:           noColor,
+	})
 }
 
-// runEnv is run with what it reads of the environment given: ciEnv is
-// whether CI is set.
-func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, ciEnv bool) error {
+// environment is what hangdog reads of its environment, read once here at
+// the edge.
+type environment struct {
+	ci                bool   // CI is set: --rerun-hung defaults to on
+	githubActions     bool   // GITHUB_ACTIONS=true: annotations and a step summary
+	githubStepSummary string // GITHUB_STEP_SUMMARY
+	noColor           bool   // NO_COLOR is set
+}
+
+// runEnv is run with the environment given.
+func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env environment) error {
 	if len(args) > 0 && args[0] == "stacks" {
 		return runStacks(ctx, args[1:], stdin, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "analyze" {
+		return runAnalyze(ctx, args[1:], stdin, stdout, stderr, env)
 	}
 	var o options
 	fs := newFlagSet(&o)
@@ -174,7 +201,17 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		RerunHung:    o.rerunHung,
 	}
 	if !fs.Changed("rerun-hung") {
-		cfg.RerunHung = ciEnv
+		cfg.RerunHung = env.ci
+	}
+	cfg.JUnitFile, cfg.HTMLFile, cfg.HistoryFile = o.junitFile, o.htmlFile, o.history
+	cfg.GitHubActions = env.githubActions
+	if env.githubActions {
+		cfg.GitHubStepSummary = env.githubStepSummary
+	}
+	if !o.noStatus && isTerminal(stdout) {
+		cfg.Status = true
+		cfg.NoColor = env.noColor
+		cfg.Width = func() int { return terminalWidth(stdout) }
 	}
 	if o.stall <= 0 {
 		return &usageError{fmt.Errorf("--stall must be positive, got %v", o.stall)}

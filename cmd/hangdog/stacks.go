@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog"
 )
 
@@ -92,60 +92,93 @@ func runStacks(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	var summaries []*watchdog.DumpSummary
-	var readErr error
+	out := &stacksWriter{w: bufio.NewWriter(stdout), json: o.json, color: color}
+	var readErrs []error
 	for _, name := range files {
-		dumps, err := readDumps(name, stdin)
-		if err != nil {
-			readErr = errors.Join(readErr, err)
-		}
-		for _, d := range dumps {
-			summaries = append(summaries, watchdog.SummarizeDump(d, so))
+		if err := summarizeFile(name, stdin, so, out.summary); err != nil {
+			readErrs = append(readErrs, err)
 		}
 	}
-	if o.json {
-		if summaries == nil {
-			summaries = []*watchdog.DumpSummary{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(summaries); err != nil {
-			return &exitError{code: watchdog.ExitInternal, err: fmt.Errorf("stacks: write: %w", err)}
-		}
-	} else {
-		w := bufio.NewWriter(stdout)
-		if len(summaries) == 0 {
-			fmt.Fprintln(w, "no goroutine dump found")
-		}
-		for i, s := range summaries {
-			writeSummary(w, i+1, s, color)
-		}
-		if err := w.Flush(); err != nil {
-			return &exitError{code: watchdog.ExitInternal, err: fmt.Errorf("stacks: write: %w", err)}
-		}
+	if err := out.close(); err != nil {
+		return &exitError{code: watchdog.ExitInternal, err: fmt.Errorf("stacks: write: %w", err)}
 	}
-	if readErr != nil {
-		return &exitError{code: watchdog.ExitInternal, err: readErr}
+	if len(readErrs) > 0 {
+		// One line per input that could not be read; the others were
+		// summarised all the same.
+		for _, err := range readErrs {
+			fmt.Fprintf(stderr, "hangdog: %v\n", err)
+		}
+		return &exitError{code: watchdog.ExitFailed}
 	}
 	return nil
 }
 
-// readDumps parses one input file ("-" is stdin).
-func readDumps(name string, stdin io.Reader) ([]*stackparse.Dump, error) {
-	var r io.Reader = stdin
+// summarizeFile summarizes the dumps of one input ("-" is stdin) as they
+// are read.
+func summarizeFile(name string, stdin io.Reader, so watchdog.SummaryOptions, each func(*watchdog.DumpSummary)) error {
+	r := stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("stacks: %w", err)
+			return fmt.Errorf("stacks: %w", err)
 		}
 		defer f.Close()
 		r = f
 	}
-	dumps, err := watchdog.ReadDumps(r)
-	if err != nil {
-		err = fmt.Errorf("stacks: read %s: %w", name, err)
+	if err := watchdog.SummarizeDumps(r, so, each); err != nil {
+		return fmt.Errorf("stacks: read %s: %w", name, err)
 	}
-	return dumps, err
+	return nil
+}
+
+// stacksWriter prints summaries as they come: a JSON array, or text.
+type stacksWriter struct {
+	w     *bufio.Writer
+	json  bool
+	color bool
+	n     int
+	err   error
+}
+
+func (sw *stacksWriter) summary(s *watchdog.DumpSummary) {
+	if sw.err != nil {
+		return
+	}
+	sw.n++
+	if !sw.json {
+		writeSummary(sw.w, sw.n, s, sw.color)
+		return
+	}
+	b, err := json.MarshalIndent(s, "  ", "  ")
+	if err != nil {
+		sw.err = err
+		return
+	}
+	if sw.n == 1 {
+		sw.w.WriteString("[\n  ")
+	} else {
+		sw.w.WriteString(",\n  ")
+	}
+	sw.w.Write(b)
+	if sw.w.Buffered() > 32<<10 {
+		sw.err = sw.w.Flush()
+	}
+}
+
+// close ends the output and flushes it.
+func (sw *stacksWriter) close() error {
+	if sw.err != nil {
+		return sw.err
+	}
+	switch {
+	case sw.json && sw.n == 0:
+		sw.w.WriteString("[]\n")
+	case sw.json:
+		sw.w.WriteString("\n]\n")
+	case sw.n == 0:
+		sw.w.WriteString("no goroutine dump found\n")
+	}
+	return sw.w.Flush()
 }
 
 // useColor decides on colour: auto means a terminal and no NO_COLOR.
@@ -190,16 +223,21 @@ func (p painter) state(s string) string {
 	return p.paint("36", s)
 }
 
-// writeSummary renders one dump for people.
+// writeSummary renders one dump for people. Write errors are caught by
+// the caller's final Flush of the bufio.Writer.
 func writeSummary(w io.Writer, n int, s *watchdog.DumpSummary, color bool) {
 	p := painter(color)
 	title := s.Reason
 	if title == "" {
 		title = s.Kind
 	}
-	fmt.Fprintf(w, "%s %d: %s (%s, line %d, %d goroutines", p.paint("1", "dump"), n, title, s.Kind, s.StartLine, s.Goroutines)
+	fmt.Fprintf(w, "%s %d: %s (%s", p.paint("1", "dump"), n, title, s.Kind)
+	if s.StartLine > 0 {
+		fmt.Fprintf(w, ", line %d", s.StartLine)
+	}
+	fmt.Fprintf(w, ", %d goroutines", s.Goroutines)
 	if s.Hidden > 0 {
-		fmt.Fprintf(w, ", %d runtime goroutines hidden", s.Hidden)
+		fmt.Fprintf(w, ", %d runtime/testing goroutines hidden", s.Hidden)
 	}
 	fmt.Fprintln(w, ")")
 	if len(s.RunningTests) > 0 {
@@ -215,17 +253,17 @@ func writeSummary(w io.Writer, n int, s *watchdog.DumpSummary, color bool) {
 		writeGroups(w, p, t.Goroutines)
 	}
 	if len(s.Other) > 0 {
-		fmt.Fprintf(w, "\n%s\n", p.paint("1", "other goroutines"))
+		title := "other goroutines"
+		if len(s.Tests) == 0 {
+			title = "goroutines"
+		}
+		fmt.Fprintf(w, "\n%s\n", p.paint("1", title))
 		writeGroups(w, p, s.Other)
 	}
 	if len(s.LockGroups) > 0 {
 		fmt.Fprintf(w, "\n%s\n", p.paint("1", "waiting on the same object"))
 		for _, l := range s.LockGroups {
-			ids := make([]string, len(l.IDs))
-			for i, id := range l.IDs {
-				ids[i] = fmt.Sprint(id)
-			}
-			fmt.Fprintf(w, "    %s %s: goroutines %s\n", p.state(l.State), l.Address, strings.Join(ids, ", "))
+			fmt.Fprintf(w, "    %s %s: %d goroutines %s\n", p.state(l.State), l.Address, len(l.IDs), idList(l.IDs, 8))
 		}
 	}
 	if len(s.Warnings) > 0 {
@@ -233,30 +271,63 @@ func writeSummary(w io.Writer, n int, s *watchdog.DumpSummary, color bool) {
 		for _, x := range s.Warnings {
 			fmt.Fprintf(w, "    line %d: %s: %q\n", x.Line, x.Msg, x.Text)
 		}
+		if s.WarningsDropped > 0 {
+			fmt.Fprintf(w, "    and %d more\n", s.WarningsDropped)
+		}
 	}
 	fmt.Fprintln(w)
 }
 
-func writeGroups(w io.Writer, p painter, gs []watchdog.GoroutineGroup) {
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Role == "test" && gs[j].Role != "test" })
-	for _, g := range gs {
-		ids := make([]string, 0, 4)
-		for i, id := range g.IDs {
-			if i == 4 {
-				ids = append(ids, "…")
-				break
-			}
-			ids = append(ids, fmt.Sprint(id))
+// idList prints at most max ids: "7,11,15,…".
+func idList(ids []int64, max int) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i == max {
+			b.WriteString(",…")
+			break
 		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
+func writeGroups(w io.Writer, p painter, gs []watchdog.StackGroup) {
+	for _, g := range gs {
 		mins := ""
 		if g.WaitMinutes > 0 {
 			mins = fmt.Sprintf(", %d minutes", g.WaitMinutes)
 		}
-		role := ""
-		if g.Role == "test" {
-			role = "  (the test)"
+		switch {
+		case g.StackUnavailable:
+			fmt.Fprintf(w, "    %d × [%s%s] stack unavailable, created by %s", g.Count, p.state(g.State), mins, shortFunc(g.CreatedBy))
+		case g.Location == "" && g.Function == "":
+			fmt.Fprintf(w, "    %d × [%s%s] no stack", g.Count, p.state(g.State), mins)
+		default:
+			fmt.Fprintf(w, "    %d × [%s%s] %s  %s", g.Count, p.state(g.State), mins, g.Location, shortFunc(g.Function))
 		}
-		fmt.Fprintf(w, "    %d × [%s%s] %s  %s  goroutine %s%s\n", g.Count, p.state(g.State), mins, g.Location, shortFunc(g.Function), strings.Join(ids, ","), role)
+		if len(g.IDs) == 1 {
+			fmt.Fprintf(w, "  goroutine %d", g.IDs[0])
+		} else if len(g.IDs) > 1 {
+			fmt.Fprintf(w, "  goroutines %s", idList(g.IDs, 4))
+		}
+		if len(g.Labels) > 0 {
+			keys := make([]string, 0, len(g.Labels))
+			for k := range g.Labels {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for i, k := range keys {
+				keys[i] = strconv.Quote(k) + ":" + strconv.Quote(g.Labels[k])
+			}
+			fmt.Fprintf(w, "  labels {%s}", strings.Join(keys, ", "))
+		}
+		if g.Role == "test" {
+			fmt.Fprint(w, "  (the test)")
+		}
+		fmt.Fprintln(w)
 	}
 }
 

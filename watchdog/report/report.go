@@ -71,7 +71,10 @@ type Hang struct {
 	Phase             Phase   `json:"phase"`
 	StalledForSeconds float64 `json:"stalled_for_seconds"`
 	ThresholdSeconds  float64 `json:"threshold_seconds"`
-	Summary           string  `json:"summary"`
+	// ThresholdReason says which threshold applied and why: "--stall",
+	// "--stall-for PATTERN", or the history's reason for an adaptive one.
+	ThresholdReason string `json:"threshold_reason,omitempty"`
+	Summary         string `json:"summary"`
 	// State and Location are those of the goroutine running the test (or
 	// TestMain): what it waits on and the innermost user frame, file:line.
 	State    string `json:"state,omitempty"`

@@ -516,3 +516,11 @@ func (s Stats) String() string {
 	}
 	return b.String()
 }
+
+// Len returns how many tests the history knows: the expected number of
+// tests of a whole run, for progress and ETA.
+func (h *History) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.data.Tests)
+}
