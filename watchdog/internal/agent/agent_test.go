@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
 
 // hangs are the hanging tests of testdata/plain, one per kind of package,
@@ -52,10 +55,13 @@ func TestDumpHungTests(t *testing.T) {
 				if !strings.Contains(dump, h.frame) || !strings.Contains(dump, "testing.tRunner(") {
 					t.Errorf("%s: dump of %s has no %s:\n%s", h.name, h.test, h.frame, dump)
 				}
+				if strings.Contains(dump, "hangdogAgent") || !strings.HasPrefix(dump, "goroutine ") {
+					t.Errorf("%s: the agent's own goroutine is in the dump:\n%s", h.name, dump)
+				}
 				if snap.NumGoroutine == 0 || snap.GoVersion == "" || snap.Done.Before(snap.Received) || len(snap.Errors) > 0 {
 					t.Errorf("%s: snapshot %+v", h.name, snap)
 				}
-				if err := syscallKill0(pid); err != nil {
+				if p, err := proc.Get(pid); err != nil || p.State == "Z" {
 					t.Errorf("%s: binary gone after the dump: %v", h.name, err)
 				}
 			}
@@ -70,11 +76,26 @@ func TestDumpHungTests(t *testing.T) {
 // must be the busy one, and for heap, block and mutex profiles.
 func TestProfiles(t *testing.T) {
 	needGo(t)
+	for _, race := range []bool{false, true} {
+		t.Run(fmt.Sprintf("race=%v", race), func(t *testing.T) { testProfiles(t, race) })
+	}
+}
+
+func testProfiles(t *testing.T, race bool) {
 	mod := fixture(t, "plain")
-	inj := prepare(t, mod, "-run=^TestBusy$", ".")
+	args := []string{"-run=^TestBusy$", "."}
+	if race {
+		args = append(args, "-race")
+	}
+	inj := prepare(t, mod, args...)
 	gt := startGoTest(t, mod, env(inj.Env...), inj.Args...)
 	pid := gt.binary("TestBusy", mod, inj.Dir)
 	snap := mustRequest(t, inj.Dir, pid, Req{CPU: 500 * time.Millisecond, Heap: true, Block: true, Mutex: true, GoroutinesProto: true})
+	// A second request: the agent polls again after a windowed one.
+	mustRequest(t, inj.Dir, pid, Req{Goroutines: true, Mutex: true, Block: true})
+	if out := gt.output(); strings.Contains(out, "DATA RACE") {
+		t.Errorf("race detector:\n%s", out)
+	}
 	if len(snap.Errors) > 0 {
 		t.Errorf("agent errors: %q", snap.Errors)
 	}

@@ -53,6 +53,9 @@ func needGo(t testing.TB) {
 	if testing.Short() {
 		t.Skip("runs go test on fixture modules")
 	}
+	if tree, _, why := proc.Supported(); !tree {
+		t.Skip("cannot find test binaries here: " + why)
+	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
 	}
@@ -248,6 +251,3 @@ func readFile(t testing.TB, path string) string {
 	}
 	return string(data)
 }
-
-// syscallKill0 reports whether pid still exists.
-func syscallKill0(pid int) error { return syscall.Kill(pid, 0) }

@@ -110,13 +110,16 @@ func Prepare(ctx context.Context, opts PrepareOptions) (*Injection, error) {
 	if g.chdir != "" {
 		wd = absIn(wd, g.chdir)
 	}
+	wd, err := filepath.Abs(wd)
+	if err != nil {
+		return nil, fmt.Errorf("agent: prepare: %w", err)
+	}
 	userOverlay := g.overlay
 	if userOverlay == "" {
 		userOverlay = goflagsOverlay(env)
 	}
 	replace := map[string]string{}
 	if userOverlay != "" {
-		var err error
 		if replace, err = readOverlay(absIn(wd, userOverlay), wd); err != nil {
 			return nil, err
 		}
@@ -182,6 +185,9 @@ func Prepare(ctx context.Context, opts PrepareOptions) (*Injection, error) {
 		return nil, err
 	}
 	if inj.Dir, err = os.MkdirTemp(opts.TempDir, "hangdog-agent-"); err != nil {
+		return nil, fmt.Errorf("agent: prepare: %w", err)
+	}
+	if inj.Dir, err = filepath.Abs(inj.Dir); err != nil { // tests may chdir
 		return nil, fmt.Errorf("agent: prepare: %w", err)
 	}
 	inj.Args = g.withOverlay(opts.Args, inj.Overlay)

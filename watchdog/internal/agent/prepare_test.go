@@ -122,6 +122,15 @@ func TestPrepare(t *testing.T) {
 	if err != nil || !after.ModTime().Equal(before.ModTime()) {
 		t.Errorf("overlay rewritten: %v %v", after, err)
 	}
+
+	// -C: the go command's directory comes from the arguments.
+	viaC := prepare(t, filepath.Dir(mod), "-C", "plain", "-run=Fast", "./xonly")
+	if len(viaC.Packages) != 1 || viaC.Packages[0].Dir != filepath.Join(mod, "xonly") || viaC.Packages[0].Name != "xonly" {
+		t.Errorf("-C: packages %+v", viaC.Packages)
+	}
+	if len(viaC.Args) < 3 || viaC.Args[0] != "-C" || viaC.Args[2] != "-overlay="+viaC.Overlay {
+		t.Errorf("-C: args %q", viaC.Args)
+	}
 }
 
 // TestUserOverlay merges the user's overlay, relative paths and all, and

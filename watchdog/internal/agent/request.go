@@ -71,15 +71,19 @@ func (r Req) window() time.Duration {
 // go away with Injection.Close; "" means not written.
 type Snapshot struct {
 	PID int
-	// Goroutines is the text dump; Truncated says it was cut.
+	// Goroutines is the text dump (runtime.Stack's level-1 text: no gp=,
+	// no runtime goroutines), without the agent's own goroutine;
+	// Truncated says it was cut at 256 MiB.
 	Goroutines string
 	Truncated  bool
 	// GoroutinesProto, CPU, Heap, Block and Mutex are gzipped pprof
-	// protos, readable with github.com/google/pprof/profile.
+	// protos, readable with github.com/google/pprof/profile. The goroutine
+	// profile includes the agent's goroutine (frames of (*hangdogAgent)).
 	GoroutinesProto, CPU, Heap, Block, Mutex string
 	// Errors are what the agent could not do, as it says it.
 	Errors []string
-	// GoVersion and NumGoroutine are the binary's, at Done.
+	// GoVersion and NumGoroutine are the binary's, at Done; NumGoroutine
+	// counts the agent's goroutine.
 	GoVersion    string
 	NumGoroutine int
 	// Requested is when the request was written (our clock); Received,
@@ -173,7 +177,7 @@ func Request(ctx context.Context, dir string, pid int, req Req) (*Snapshot, erro
 	if !HasAgent(dir, pid) {
 		return nil, fmt.Errorf("agent: request to pid %d: %w in %s", pid, ErrNoAgent, dir)
 	}
-	if p, err := proc.Get(pid); err != nil || p.State == "Z" || p.State == "X" {
+	if _, gone := state(pid); gone {
 		return nil, fmt.Errorf("agent: request to pid %d: %w", pid, ErrExited)
 	}
 	reqPath := filepath.Join(dir, strconv.Itoa(pid)+".req")
@@ -232,8 +236,8 @@ func Request(ctx context.Context, dir string, pid int, req Req) (*Snapshot, erro
 		}
 		exited := false
 		if timeout != nil || n%10 == 9 {
-			p, err := proc.Get(pid)
-			exited = err != nil || p.State == "Z" || p.State == "X"
+			var p proc.Process
+			p, exited = state(pid)
 			if timeout != nil {
 				timeout.State, timeout.Wchan = p.State, p.Wchan
 			}
@@ -272,6 +276,16 @@ func withdraw(path string, takenAt time.Time) {
 	if takenAt.IsZero() {
 		os.Truncate(path, 0)
 	}
+}
+
+// state reads process pid and tells whether it is gone (or a zombie). A
+// system where processes cannot be read (Windows) says nothing is gone.
+func state(pid int) (p proc.Process, gone bool) {
+	p, err := proc.Get(pid)
+	if err != nil {
+		return p, errors.Is(err, proc.ErrNoProcess)
+	}
+	return p, p.State == "Z" || p.State == "X"
 }
 
 func flag(b bool) string {
