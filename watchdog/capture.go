@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/stackparse"
+	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 )
@@ -125,6 +126,7 @@ func (e *engine) checkStalls(now time.Time) {
 	if e.stopping {
 		return
 	}
+	e.checkLive(now)
 	b := new(barrier)
 	for _, st := range e.tr.stalls(now, e.thresholdDur) {
 		p := e.tr.pkgs[st.pkg]
@@ -380,6 +382,13 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 		procs = append(procs, processInfo(c, "child"))
 	}
 	findings, procsPath := e.forensics(pkg, bin)
+	if e.inj != nil && agent.HasAgent(e.inj.Dir, bin.PID) {
+		at.arrive() // nothing is stopped: no need to wait for the others
+		if e.snapshot(pkg, bin, tests, phase, hangs, procs, findings, procsPath) {
+			return
+		}
+		fmt.Fprintf(e.stderr, "hangdog: the agent in %s's test binary did not answer; capturing with SIGQUIT\n", pkg)
+	}
 	e.mu.Lock()
 	dumpPath := e.artifactPath(pkg, "goroutines.txt")
 	e.mu.Unlock()
@@ -432,6 +441,7 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 	e.mu.Lock()
 	for _, h := range hangs {
 		h.Capture = "sigquit"
+		h.Killed = true
 		h.PID = bin.PID
 		h.CaptureError = captureErr
 		h.Artifacts = map[string]string{"dump": dumpPath}
@@ -463,8 +473,36 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 		}
 		e.mu.Unlock()
 	}
+	hangs = e.dropGhosts(pkg, hangs)
+	if len(hangs) == 0 {
+		return
+	}
 	e.writeHangArtifacts(pkg, hangs)
 	e.printHangs(hangs)
+}
+
+// dropGhosts takes back the hangs of tests that have no goroutine left in
+// the dump: a parallel test's result can be reported long after its
+// function returned, so it looks quiet while nothing of it runs.
+func (e *engine) dropGhosts(pkg string, hangs []*Hang) []*Hang {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var keep []*Hang
+	for _, h := range hangs {
+		if h.Test == "" || len(h.Goroutines) > 0 || h.CaptureError != "" {
+			keep = append(keep, h)
+			continue
+		}
+		e.tr.counts.Hung--
+		e.removeHang(h)
+		if p := e.tr.pkgs[pkg]; p != nil {
+			if t := p.tests[h.Test]; t != nil {
+				t.flagged, t.ghost = false, true
+			}
+		}
+		fmt.Fprintf(e.stderr, "hangdog: %s %s was quiet, but no goroutine of it is left: it has finished and its result is not reported yet; not a hang\n", pkg, h.Test)
+	}
+	return keep
 }
 
 func hangName(h *Hang) string {

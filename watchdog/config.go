@@ -21,6 +21,11 @@ import (
 // DefaultStall is the quiet time after which a test counts as stalled.
 const DefaultStall = time.Minute
 
+// DefaultKillAfter is the quiet time after which a stalled test binary that
+// the agent looked at is stopped: well under go test's own 10m timeout, so
+// that hangdog reports before go kills the binary.
+const DefaultKillAfter = 4 * time.Minute
+
 // StallRule overrides the stall threshold for tests whose full name
 // (Parent/Sub) matches Pattern.
 type StallRule struct {
@@ -78,6 +83,14 @@ type Config struct {
 	// 10ms and 1s).
 	Tick time.Duration
 
+	// NoAgent turns the in-binary agent off: stalls are then captured
+	// with SIGQUIT at once, which stops the binary.
+	NoAgent bool
+	// KillAfter is the quiet time after which a stalled binary is stopped
+	// when the agent looked at it without stopping it (0 =
+	// DefaultKillAfter; never less than Stall).
+	KillAfter time.Duration
+
 	// RerunHung runs each hung test again by itself after the suite, with
 	// the same flags and threshold, to tell a deadlock in the test from a
 	// hang that needs other tests beside it.
@@ -120,6 +133,9 @@ func (c *Config) Validate() error {
 		if r.Stall <= 0 {
 			return fmt.Errorf("--stall-for %s: duration must be positive", r.Pattern)
 		}
+	}
+	if c.KillAfter < 0 {
+		return fmt.Errorf("--kill-after must be positive, got %v", c.KillAfter)
 	}
 	if c.QuitGrace < 0 {
 		return fmt.Errorf("quit grace must be positive, got %v", c.QuitGrace)

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/format"
 	"github.com/hangdog/hangdog/watchdog/internal/ghactions"
 	"github.com/hangdog/hangdog/watchdog/internal/history"
@@ -80,6 +81,10 @@ type engine struct {
 	text     *textLog  // analyze: the input's non-JSON text
 	lastTime time.Time // offline analyze: the stream's latest event time
 
+	inj  *agent.Injection     // the agent in the test binaries; nil without
+	live map[string]*liveHang // hangs whose binary still runs, by package
+	slow []*Hang              // stalls that turned out slow, not stuck
+
 	hist   *history.History // nil without --history
 	status *status.Line     // nil unless a status line is drawn
 
@@ -140,6 +145,7 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		collectors: make(map[string]*collector),
 		warned:     make(map[string]bool),
 		pkgDirs:    make(map[string]string),
+		live:       make(map[string]*liveHang),
 	}
 	e.tr.record = cfg.RecordTests || cfg.JUnitFile != "" || cfg.HTMLFile != "" ||
 		cfg.HistoryFile != "" || cfg.GitHubActions || cfg.GitHubStepSummary != ""
@@ -323,9 +329,25 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		rep.Command = []string{"hangdog", "analyze"}
 		stdout = &unprefixReader{br: bufio.NewReaderSize(e.cfg.Input, 64<<10)}
 	} else {
+		env := e.cfg.Env
+		if !e.cfg.NoAgent && len(e.cfg.RawCommand) == 0 {
+			inj, err := agent.Prepare(ctx, agent.PrepareOptions{Go: argv[0], Dir: abs, Env: e.cfg.Env, Args: argv[2:]})
+			if err != nil {
+				e.warnOnce("agent", fmt.Sprintf("hangdog: no agent in the test binaries (%v): stalls are captured with SIGQUIT", err))
+			} else {
+				e.inj = inj
+				defer inj.Close()
+				argv = append([]string{argv[0], "test"}, inj.Args...)
+				rep.Command = argv
+				if env == nil {
+					env = os.Environ()
+				}
+				env = append(append([]string(nil), env...), inj.Env...)
+			}
+		}
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = abs
-		cmd.Env = e.cfg.Env
+		cmd.Env = env
 		cmd.Stderr = e.stderr
 		proc.Configure(cmd)
 		pipe, err := cmd.StdoutPipe()
@@ -460,6 +482,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	}
 
 	rep.Hangs = e.hangs
+	rep.Slow = e.slow
 	npkgs := len(e.tr.order)
 	if npkgs == 0 && e.text != nil {
 		npkgs = len(e.text.results)
@@ -554,6 +577,9 @@ func (e *engine) Event(ev *testjson.Event, raw []byte) {
 		if now.After(e.lastTime) {
 			e.lastTime = now
 		}
+	}
+	if ev.Test != "" && len(e.live) > 0 && ev.Action != testjson.ActionPause {
+		e.recoverTest(ev.Package, ev.Test, now)
 	}
 	show := true
 	if c := e.collectors[ev.Package]; c != nil {

@@ -3,6 +3,7 @@ package watchdog
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -31,6 +32,12 @@ func writeHang(b *strings.Builder, h *Hang) {
 	fmt.Fprintf(b, "    %s\n", h.Summary)
 	if h.CaptureError != "" {
 		fmt.Fprintf(b, "    capture: %s\n", h.CaptureError)
+	}
+	switch h.Verdict {
+	case "stuck":
+		fmt.Fprintf(b, "    verdict: stuck: the same stacks in two dumps %s apart; %.0f%% of a CPU used\n", cpuWindow, h.CPUPercent)
+	case "spinning":
+		fmt.Fprintf(b, "    verdict: spinning: %.0f%% of a CPU, most of it in %s\n", h.CPUPercent, h.HotFunction)
 	}
 	for _, g := range h.Goroutines {
 		ids := make([]string, 0, 4)
@@ -88,6 +95,9 @@ func writeHang(b *strings.Builder, h *Hang) {
 	}
 	if d := h.Artifacts["dump"]; d != "" {
 		fmt.Fprintf(b, "    dump: %s\n", d)
+	}
+	if d := h.Artifacts["cpu"]; d != "" {
+		fmt.Fprintf(b, "    profiles: %s (go tool pprof opens them)\n", filepath.Dir(d))
 	}
 }
 

@@ -13,6 +13,7 @@ type (
 	GoroutineGroup = report.GoroutineGroup
 	ProcessInfo    = report.ProcessInfo
 	Phase          = report.Phase
+	Finding        = report.Finding
 )
 
 // ReportVersion is the version of the JSON report format.

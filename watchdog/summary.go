@@ -32,6 +32,7 @@ type DumpSummary struct {
 	Hidden       int                  `json:"hidden"` // runtime and testing-package goroutines left out (see All)
 	Filtered     bool                 `json:"filtered"`
 	LockGroups   []LockGroup          `json:"lock_groups"`
+	LockCycles   []LockCycle          `json:"lock_cycles"`
 	Warnings     []stackparse.Warning `json:"warnings"`
 	// WarningsDropped counts warnings beyond the parser's bound.
 	WarningsDropped int `json:"warnings_dropped"`
@@ -71,6 +72,19 @@ type LockGroup struct {
 	Address string  `json:"address"`
 	State   string  `json:"state"`
 	IDs     []int64 `json:"ids"`
+}
+
+// LockCycle is a possible lock-order inversion between two goroutines:
+// each waits on a sync.Mutex that lies inside an object the other one has
+// among the arguments of its own code's frames (so, most likely, it locked
+// that mutex before). A dump never says who holds a mutex, so this is
+// inferred, and only found where the release printed those arguments
+// reliably (not as "0x…?").
+type LockCycle struct {
+	Test      string   `json:"test,omitempty"` // when both goroutines belong to one test
+	IDs       []int64  `json:"ids"`            // the two goroutines
+	Addresses []string `json:"addresses"`      // the mutex each one waits on
+	Objects   []string `json:"objects"`        // the argument of each one that holds the other's mutex
 }
 
 // SummaryOptions filter and shape a DumpSummary.
@@ -134,6 +148,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		Other:           []StackGroup{},
 		Buckets:         []StackGroup{},
 		LockGroups:      []LockGroup{},
+		LockCycles:      []LockCycle{},
 		Warnings:        d.Warnings,
 		WarningsDropped: d.WarningsDropped,
 	}
@@ -150,8 +165,25 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	}
 	in := diagInput{modules: o.Modules, base: o.Base}
 	gopts := stackparse.GroupOptions{KeepPointers: o.KeepPointers}
+	// Goroutines with one stack share their frames (SummarizeDumps):
+	// judge each stack once.
+	kinds := make(map[*stackparse.Frame]stackKind)
 	hidden := func(g *stackparse.Goroutine) bool {
-		return !o.All && (stackparse.Classify(g) == stackparse.WaitRuntime || testingInternal(g))
+		if o.All {
+			return false
+		}
+		if stackparse.Classify(g) == stackparse.WaitRuntime {
+			return true
+		}
+		var k stackKind
+		if len(g.Frames) > 0 {
+			var ok bool
+			if k, ok = kinds[&g.Frames[0]]; !ok {
+				k = kindOfStack(g.Frames)
+				kinds[&g.Frames[0]] = k
+			}
+		}
+		return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
 	}
 	keep := func(g *stackparse.Goroutine) bool {
 		if hidden(g) {
@@ -213,6 +245,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	}
 	inTest := make(map[*stackparse.Goroutine]bool)
 	testGs := make(map[*stackparse.Goroutine]bool) // goroutines running a listed test
+	testOf := make(map[*stackparse.Goroutine]string)
 	for _, name := range names {
 		r := assigned[name]
 		if r == nil {
@@ -227,6 +260,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		var members []*stackparse.Goroutine
 		for _, g := range r.Members {
 			inTest[g] = true
+			testOf[g] = name
 			if keep(g) || g == r.Goroutine && !s.Filtered {
 				members = append(members, g)
 			}
@@ -267,10 +301,103 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 			other = append(other, g)
 		}
 	}
-	s.Other = stackGroups(other, nil, nil, in, gopts)
 	s.Buckets = stackGroups(all, nil, testGs, in, gopts)
+	if len(other) == len(all) && len(testGs) == 0 {
+		s.Other = s.Buckets // no test: the same grouping
+	} else {
+		s.Other = stackGroups(other, nil, nil, in, gopts)
+	}
 	s.LockGroups = lockGroups(all)
+	s.LockCycles = lockCycles(all, testOf)
 	return s
+}
+
+// maxCycleCandidates bounds the goroutines lockCycles compares pairwise.
+const maxCycleCandidates = 256
+
+// lockCycles finds pairs of goroutines blocked in sync.Mutex.Lock where
+// each has, among the arguments of its non-standard-library frames, a
+// pointer to an object that contains (within maxObject bytes) the mutex
+// the other waits on, and that object is not the one holding its own
+// awaited mutex. See LockCycle.
+func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]string) []LockCycle {
+	const maxObject = 256
+	type cand struct {
+		g    *stackparse.Goroutine
+		addr uint64
+		ptrs []uint64
+	}
+	var cs []cand
+	for _, g := range gs {
+		if len(cs) == maxCycleCandidates {
+			break
+		}
+		if stackparse.Classify(g) != stackparse.WaitMutex {
+			continue
+		}
+		a, ok := g.WaitAddress()
+		if !ok {
+			continue
+		}
+		var ptrs []uint64
+		for _, f := range g.Frames {
+			if f.IsStdlib() {
+				continue
+			}
+			ptrs = append(ptrs, argWords(f.Args)...)
+		}
+		if len(ptrs) > 0 {
+			cs = append(cs, cand{g, a, ptrs})
+		}
+	}
+	holder := func(ptrs []uint64, addr uint64) uint64 {
+		var best uint64
+		for _, p := range ptrs {
+			if p <= addr && addr-p < maxObject && p > best {
+				best = p
+			}
+		}
+		return best
+	}
+	out := []LockCycle{}
+	for i := range cs {
+		for j := i + 1; j < len(cs); j++ {
+			x, y := cs[i], cs[j]
+			if x.addr == y.addr {
+				continue
+			}
+			xo, yo := holder(x.ptrs, y.addr), holder(y.ptrs, x.addr)
+			if xo == 0 || yo == 0 || xo == holder(x.ptrs, x.addr) || yo == holder(y.ptrs, y.addr) {
+				continue
+			}
+			lc := LockCycle{
+				IDs:       []int64{x.g.ID, y.g.ID},
+				Addresses: []string{fmt.Sprintf("%#x", x.addr), fmt.Sprintf("%#x", y.addr)},
+				Objects:   []string{fmt.Sprintf("%#x", xo), fmt.Sprintf("%#x", yo)},
+			}
+			if t := testOf[x.g]; t != "" && t == testOf[y.g] {
+				lc.Test = t
+			}
+			out = append(out, lc)
+		}
+	}
+	return out
+}
+
+// argWords returns the argument words printed reliably as non-zero hex
+// values (not "0x…?", not "...").
+func argWords(args string) []uint64 {
+	var out []uint64
+	for _, w := range strings.Split(args, ",") {
+		w = strings.Trim(strings.TrimSpace(w), "{}")
+		if !strings.HasPrefix(w, "0x") || strings.HasSuffix(w, "?") {
+			continue
+		}
+		if v, err := strconv.ParseUint(w[2:], 16, 64); err == nil && v >= 0x1000 {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // isSubtest reports whether a test goroutine runs a subtest: its parent
@@ -294,25 +421,41 @@ func isSubtest(r *stackparse.TestRoot) bool {
 // They are hidden like runtime goroutines: nothing in them is stuck that
 // is not already shown by a test.
 func testingInternal(g *stackparse.Goroutine) bool {
+	k := kindOfStack(g.Frames)
+	return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
+}
+
+type stackKind int
+
+const (
+	stackUser    stackKind = iota // has a frame outside the standard library
+	stackInMRun                   // waits inside testing.(*M).Run
+	stackTesting                  // only testing and other standard library code
+	stackStdlib                   // only the standard library, not testing
+)
+
+func kindOfStack(frames []stackparse.Frame) stackKind {
 	testing := false
-	for _, f := range g.Frames {
+	for _, f := range frames {
 		if f.Func == "testing.(*M).Run" {
 			// Waiting for the tests: every frame inside m.Run is
 			// the testing package's or the runtime's.
-			return true
+			return stackInMRun
 		}
 		if f.IsRuntime() {
 			continue
 		}
 		if !f.IsStdlib() {
-			return false
+			return stackUser
 		}
 		if f.Package() == "testing" {
 			testing = true
 		}
 	}
-	// No user frame at all, in testing code (the alarm, a runner).
-	return testing && !hasUserCreator(g)
+	if testing {
+		return stackTesting
+	}
+	return stackStdlib
 }
 
 // hasUserCreator reports whether a goroutine was started from user code.

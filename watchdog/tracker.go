@@ -19,6 +19,7 @@ type testState struct {
 	lastBeat time.Time // receipt time of the last event of this test or a subtest
 	seq      int       // order of the run event within the package
 	flagged  bool      // a stall was reported for it
+	ghost    bool      // quiet, but none of its goroutines is left: its result is pending
 	out      *tail     // its output, when tests are recorded
 }
 
@@ -374,7 +375,7 @@ func (tr *tracker) stalls(now time.Time, thresholdFor func(pkg, test string) tim
 		if len(leaves) > 0 {
 			var st stall
 			for _, t := range leaves {
-				if t.flagged {
+				if t.flagged || t.ghost {
 					continue
 				}
 				th := thresholdFor(name, t.name)

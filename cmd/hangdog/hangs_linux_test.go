@@ -10,7 +10,7 @@ import (
 
 // stallArgs is the stall threshold of the e2e tests: short, but with a wide
 // margin over anything the fixtures do between two events.
-var stallArgs = []string{"--stall", "3s", "--", "-count=1", "./..."}
+var stallArgs = []string{"--stall", "3s", "--kill-after", "6s", "--", "-count=1", "./..."}
 
 func TestE2EHangs(t *testing.T) {
 	t.Parallel()
@@ -196,7 +196,7 @@ func TestOldGoSmoke(t *testing.T) {
 // would never fire, the rule for the stuck test does.
 func TestE2EStallFor(t *testing.T) {
 	t.Parallel()
-	r := runHangdog(t, fixture(t, "chanrecv"), "--stall", "1h", "--stall-for", "^TestStart$=1h", "--stall-for", "MissingFile$=3s", "--stall-for", "Missing=1h", "--", "-count=1", "./...")
+	r := runHangdog(t, fixture(t, "chanrecv"), "--stall", "1h", "--kill-after", "5s", "--stall-for", "^TestStart$=1h", "--stall-for", "MissingFile$=3s", "--stall-for", "Missing=1h", "--", "-count=1", "./...")
 	if r.code != watchdog.ExitHung {
 		t.Fatalf("exit code %d", r.code)
 	}
@@ -214,12 +214,12 @@ func TestE2EGoTestFlags(t *testing.T) {
 	t.Parallel()
 	t.Run("exec", func(t *testing.T) {
 		t.Parallel()
-		r := runHangdog(t, fixture(t, "chanrecv"), "--stall", "3s", "--", "-count=1", "-exec", "env HANGDOG_E2E_EXEC=1", "./...")
+		r := runHangdog(t, fixture(t, "chanrecv"), "--stall", "3s", "--kill-after", "5s", "--", "-count=1", "-exec", "env HANGDOG_E2E_EXEC=1", "./...")
 		if r.code != watchdog.ExitHung {
 			t.Fatalf("exit code %d", r.code)
 		}
 		h := findHang(t, r, "TestStartMissingFile")
-		if h.Capture != "sigquit" || !strings.HasSuffix(h.Location, "worker_test.go:23") {
+		if h.Capture != "snapshot" || !h.Killed || !strings.HasSuffix(h.Location, "worker_test.go:23") {
 			t.Errorf("capture %q at %q: %s", h.Capture, h.Location, h.CaptureError)
 		}
 	})

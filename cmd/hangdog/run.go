@@ -100,6 +100,8 @@ type options struct {
 	htmlFile   string
 	history    string
 	noStatus   bool
+	noAgent    bool
+	killAfter  time.Duration
 	logFile    string
 	logLevel   string
 	logFormat  string
@@ -122,6 +124,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.artifacts, "artifacts", "", "write dumps and parsed reports to `DIR` (default: a new private directory under the OS temp dir)")
 	fs.DurationVar(&o.stall, "stall", watchdog.DefaultStall, "a running test with no output or event for this `duration` is stalled")
 	fs.StringArrayVar(&o.stallFor, "stall-for", nil, "per-test stall threshold, `PATTERN=DURATION` (regexp on the full test name; repeatable; first match wins)")
+	fs.DurationVar(&o.killAfter, "kill-after", watchdog.DefaultKillAfter, "stop a stalled test binary (last goroutine dump, then SIGKILL of its tree) after this `duration` without progress; until then it is only looked at (never less than --stall)")
+	fs.BoolVar(&o.noAgent, "no-agent", false, "do not inject the snapshot agent into test binaries: a stall is then captured with SIGQUIT at once, which stops the binary")
 	fs.DurationVar(&o.quitGrace, "quit-grace", 15*time.Second, "how long a stalled test binary gets to print its goroutines after SIGQUIT before it is killed")
 	fs.BoolVar(&o.rerunHung, "rerun-hung", false, "after the suite, run each hung test again by itself to tell a deadlock in the test from a hang that needs other tests beside it (default: on when the CI environment variable is set)")
 	fs.BoolVar(&o.raw, "raw-command", false, "the arguments are a command that prints a go test -json stream, run instead of go test")
@@ -199,6 +203,11 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		Stall:        o.stall,
 		QuitGrace:    o.quitGrace,
 		RerunHung:    o.rerunHung,
+		NoAgent:      o.noAgent,
+		KillAfter:    o.killAfter,
+	}
+	if o.killAfter <= 0 {
+		return &usageError{fmt.Errorf("--kill-after must be positive, got %v", o.killAfter)}
 	}
 	if !fs.Changed("rerun-hung") {
 		cfg.RerunHung = env.ci

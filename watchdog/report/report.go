@@ -40,6 +40,9 @@ type Report struct {
 	DurationSeconds float64       `json:"duration_seconds"`
 	Totals          Totals        `json:"totals"`
 	Hangs           []*Hang       `json:"hangs"`
+	// Slow are stalls that turned out not to be hangs: the agent saw the
+	// goroutines move, or the test made progress after it was reported.
+	Slow []*Hang `json:"slow,omitempty"`
 	Interrupted     []RunningTest `json:"interrupted,omitempty"`
 	FailedPackages  []string      `json:"failed_packages,omitempty"`
 	BuildFailures   []string      `json:"build_failures,omitempty"`
@@ -93,6 +96,20 @@ type Hang struct {
 	// Findings are what the process forensics showed: lock cycles with
 	// other packages' binaries, lock waits, ports, children still running.
 	Findings []Finding `json:"findings,omitempty"`
+	// Verdict, with the agent's two snapshots: "stuck" (same stacks in
+	// both), "spinning" (busy on a CPU in the test's code) or "moving"
+	// (slow, not stuck). Changed lists goroutines whose stacks differed.
+	// CPUPercent is the share of one CPU the binary used during the
+	// profile window; HotFunction where most of it went (user code).
+	Verdict     string  `json:"verdict,omitempty"`
+	Changed     []int64 `json:"changed,omitempty"`
+	CPUPercent  float64 `json:"cpu_percent,omitempty"`
+	HotFunction string  `json:"hot_function,omitempty"`
+	// Killed says the binary was stopped (--kill-after, or SIGQUIT
+	// without the agent); Recovered that the test made progress after it
+	// was reported (it was slow, not stuck).
+	Killed    bool `json:"killed,omitempty"`
+	Recovered bool `json:"recovered,omitempty"`
 	// Rerun is the verdict of running the hung test again by itself
 	// (--rerun-hung).
 	Rerun *Rerun `json:"rerun,omitempty"`
