@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -284,5 +286,101 @@ func TestE2ERerunHung(t *testing.T) {
 				t.Errorf("rerun summary %q", h.Rerun.Summary)
 			}
 		})
+	}
+}
+
+// TestE2ESnapshotVerdicts checks what the agent's snapshots add: a busy
+// loop is spinning with its hot function named; a quiet test that then
+// passes is recovered, not hung; and with --no-agent the SIGQUIT capture
+// still diagnoses.
+func TestE2ESnapshotVerdicts(t *testing.T) {
+	t.Parallel()
+	t.Run("spinning", func(t *testing.T) {
+		t.Parallel()
+		r := runHangdog(t, fixture(t, "busyloop"), stallArgs...)
+		h := findHang(t, r, "TestWaitWarmEmpty")
+		if h.Verdict != "spinning" || !strings.Contains(h.HotFunction, "WaitWarm") || h.CPUPercent < 25 {
+			t.Errorf("verdict %q, hot %q, cpu %v", h.Verdict, h.HotFunction, h.CPUPercent)
+		}
+		for _, k := range []string{"goroutines_1", "goroutines_2", "cpu", "heap", "goroutine_proto", "final_dump"} {
+			if h.Artifacts[k] == "" {
+				t.Errorf("no %s artifact: %v", k, h.Artifacts)
+			}
+		}
+		// The profiles open in go tool pprof unchanged.
+		out, err := exec.Command("go", "tool", "pprof", "-top", h.Artifacts["cpu"]).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "WaitWarm") {
+			t.Errorf("go tool pprof: %v\n%s", err, out)
+		}
+	})
+	t.Run("recovered", func(t *testing.T) {
+		t.Parallel()
+		r := runHangdog(t, suite(t, "slowquiet"), "--stall", "2s", "--kill-after", "60s", "--", "-count=1", "./...")
+		if r.code != 0 {
+			t.Fatalf("exit code %d", r.code)
+		}
+		if len(r.report.Hangs) != 0 || len(r.report.Slow) != 1 || !r.report.Slow[0].Recovered {
+			t.Errorf("hangs %+v, slow %+v", r.report.Hangs, r.report.Slow)
+		}
+		if r.report.Totals.Passed != 1 || r.report.Totals.Hung != 0 {
+			t.Errorf("totals %+v", r.report.Totals)
+		}
+	})
+	for _, fix := range []string{"mutexcycle", "cleanup", "testmain"} {
+		t.Run("no-agent/"+fix, func(t *testing.T) {
+			t.Parallel()
+			r := runHangdog(t, fixture(t, fix), append([]string{"--no-agent"}, stallArgs...)...)
+			if r.code != watchdog.ExitHung || len(r.report.Hangs) != 1 {
+				t.Fatalf("exit code %d, hangs %d", r.code, len(r.report.Hangs))
+			}
+			h := r.report.Hangs[0]
+			if h.Capture != "sigquit" || h.Location == "" || h.Summary == "" {
+				t.Errorf("capture %q at %q: %s", h.Capture, h.Location, h.Summary)
+			}
+		})
+	}
+}
+
+// TestE2EAgentInvisible: a suite that checks for goroutine leaks with goleak
+// passes unchanged under hangdog, and a second identical run is served
+// from the test cache.
+func TestE2EAgentInvisible(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "watchdog", "internal", "agent", "testdata", "leakmod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	copyDir(t, dir, tmp)
+	for i := 0; i < 2; i++ {
+		r := runHangdog(t, tmp, "--", "./...")
+		if r.code != 0 {
+			t.Fatalf("run %d: exit code %d\n%s", i, r.code, r.stdout)
+		}
+		if i == 1 && !strings.Contains(r.stdout, "(cached)") {
+			t.Errorf("second run not cached:\n%s", r.stdout)
+		}
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

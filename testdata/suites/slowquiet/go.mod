@@ -1,0 +1,3 @@
+module example.com/slowquiet
+
+go 1.21
