@@ -194,6 +194,7 @@ func withoutAncestors(list, stalled []string) []string {
 
 // captureTests captures the binary of pkg where tests have stalled.
 func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arrival) {
+	started := time.Now()
 	defer e.wg.Done()
 	defer at.arrive()
 	if e.cfg.Input != nil {
@@ -216,13 +217,14 @@ func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arr
 		e.printHangs(hangs)
 		return
 	}
-	e.captureBinary(pkg, *bin, tests, PhaseTest, hangs, at)
+	e.captureBinary(pkg, *bin, tests, PhaseTest, hangs, at, started)
 }
 
 // capturePackage handles a package quiet past its threshold with no test
 // running: the binary is in init or TestMain (testmain), or it has exited
 // and something holds its output pipe (exit), or it has not started yet.
 func (e *engine) capturePackage(st stall, at *arrival) {
+	started := time.Now()
 	defer e.wg.Done()
 	defer at.arrive()
 	if e.cfg.Input != nil {
@@ -270,7 +272,7 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 	e.mu.Unlock()
 
 	if bin != nil {
-		e.captureBinary(st.pkg, *bin, nil, PhaseTestMain, []*Hang{h}, at)
+		e.captureBinary(st.pkg, *bin, nil, PhaseTestMain, []*Hang{h}, at, started)
 		return
 	}
 	e.captureExit(st.pkg, h)
@@ -375,7 +377,7 @@ func (e *engine) releasePackage(pkg string) {
 
 // captureBinary sends SIGQUIT to a stalled test binary, collects the dump
 // it prints into the artifacts directory and diagnoses it.
-func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, phase Phase, hangs []*Hang, at *arrival) {
+func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, phase Phase, hangs []*Hang, at *arrival, started time.Time) {
 	procs := []ProcessInfo{processInfo(bin, "test-binary")}
 	children, _ := proc.Descendants(bin.PID)
 	for _, c := range children {
@@ -384,7 +386,7 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 	findings, procsPath := e.forensics(pkg, bin)
 	if e.inj != nil && agent.HasAgent(e.inj.Dir, bin.PID) {
 		at.arrive() // nothing is stopped: no need to wait for the others
-		if e.snapshot(pkg, bin, tests, phase, hangs, procs, findings, procsPath) {
+		if e.snapshot(pkg, bin, tests, phase, hangs, procs, findings, procsPath, started) {
 			return
 		}
 		fmt.Fprintf(e.stderr, "hangdog: the agent in %s's test binary did not answer; capturing with SIGQUIT\n", pkg)
@@ -441,6 +443,7 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 	e.mu.Lock()
 	for _, h := range hangs {
 		h.Capture = "sigquit"
+		h.CaptureSeconds = round3(time.Since(started).Seconds())
 		h.Killed = true
 		h.PID = bin.PID
 		h.CaptureError = captureErr

@@ -40,7 +40,7 @@ type liveHang struct {
 // snapshot captures a stalled binary through its agent. It reports false
 // when the agent could not deliver a dump; the caller then falls back to
 // SIGQUIT.
-func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Phase, hangs []*Hang, procs []ProcessInfo, findings []Finding, procsPath string) bool {
+func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Phase, hangs []*Hang, procs []ProcessInfo, findings []Finding, procsPath string, started time.Time) bool {
 	e.mu.Lock()
 	dir := e.artifactPath(pkg, "capture")
 	e.mu.Unlock()
@@ -49,12 +49,16 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 	}
 	ctx := context.Background()
 	e.log.Info("snapshot", zap.String("package", pkg), zap.Int("pid", bin.PID))
-	s1, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{Goroutines: true, CPU: cpuWindow})
+	// First a goroutine dump at once (the snapshot a person waits for),
+	// then a CPU profile over cpuWindow with the heap, then a second dump
+	// to compare with the first.
+	s1, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{Goroutines: true})
 	if err != nil || s1 == nil || s1.Goroutines == "" {
 		e.log.Info("snapshot failed", zap.Error(err))
 		os.RemoveAll(dir)
 		return false
 	}
+	captureSecs := time.Since(started).Seconds()
 	arts := map[string]string{}
 	keep := func(key, name, src string) string {
 		if src == "" {
@@ -68,15 +72,19 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		return dst
 	}
 	g1 := keep("goroutines_1", "goroutines-1.txt", s1.Goroutines)
-	cpu := keep("cpu", "cpu.pb.gz", s1.CPU)
 	var agentErrs []string
 	agentErrs = append(agentErrs, s1.Errors...)
-	g2 := ""
-	if s2, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{Goroutines: true, GoroutinesProto: true, Heap: true}); err == nil && s2 != nil {
-		g2 = keep("goroutines_2", "goroutines-2.txt", s2.Goroutines)
-		keep("goroutine_proto", "goroutine.pb.gz", s2.GoroutinesProto)
+	cpu := ""
+	if s2, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{CPU: cpuWindow, Heap: true}); err == nil && s2 != nil {
+		cpu = keep("cpu", "cpu.pb.gz", s2.CPU)
 		keep("heap", "heap.pb.gz", s2.Heap)
 		agentErrs = append(agentErrs, s2.Errors...)
+	}
+	g2 := ""
+	if s3, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{Goroutines: true, GoroutinesProto: true}); err == nil && s3 != nil {
+		g2 = keep("goroutines_2", "goroutines-2.txt", s3.Goroutines)
+		keep("goroutine_proto", "goroutine.pb.gz", s3.GoroutinesProto)
+		agentErrs = append(agentErrs, s3.Errors...)
 	}
 	if procsPath != "" {
 		if keep("processes", "processes.json", procsPath) != "" {
@@ -105,6 +113,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 	var moving []*Hang
 	for i, h := range hangs {
 		h.Capture = "snapshot"
+		h.CaptureSeconds = round3(captureSecs)
 		h.PID = bin.PID
 		h.Processes = procs
 		h.Findings = findings
@@ -238,6 +247,8 @@ func verdict(d1, d2 *stackparse.Dump, h *Hang, cpuFrac float64, hot stackparse.F
 	}
 	return "moving", changed
 }
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 func sameStack(a, b *stackparse.Goroutine) bool {
 	if a == nil || b == nil || len(a.Frames) != len(b.Frames) || a.State != b.State {

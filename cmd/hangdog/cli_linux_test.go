@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,5 +227,51 @@ func TestE2EInterrupt(t *testing.T) {
 				t.Errorf("stderr does not list the running test:\n%s", stderr.String())
 			}
 		})
+	}
+}
+
+// TestE2ETermMidCapture sends SIGTERM the moment a stall is announced,
+// while the snapshot of a 10,000-goroutine binary is being taken: hangdog
+// must still exit 143 with its report and leave no process behind.
+func TestE2ETermMidCapture(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	rep := filepath.Join(tmp, "r.json")
+	marker := "HANGDOG_E2E_RUN=midcapture-" + strconv.Itoa(os.Getpid())
+	cmd := exec.Command(hangdogBin, "--report-json", rep, "--stall", "2s", "--kill-after", "1m", "--", "-count=1", "./...")
+	cmd.Dir = fixture(t, "manygoroutines")
+	cmd.Env = append(os.Environ(), marker, "CI=", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "hangdog: STALL") {
+			cmd.Process.Signal(syscall.SIGTERM)
+			break
+		}
+	}
+	go io.Copy(io.Discard, stderr)
+	err = cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	if code != 143 {
+		t.Errorf("exit %d, want 143\n%s", code, seen.String())
+	}
+	checkNoLeftovers(t, marker)
+	r, err := watchdog.ReadReport(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Reason != "interrupted" {
+		t.Errorf("reason %q", r.Reason)
 	}
 }

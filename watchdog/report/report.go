@@ -30,24 +30,24 @@ const Version = 1
 // Report is the JSON report of a run (--report-json). Its fields are
 // documented in the README.
 type Report struct {
-	Version         int           `json:"version"`
-	Tool            string        `json:"tool"`
-	ExitCode        int           `json:"exit_code"`
-	Reason          string        `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
-	Command         []string      `json:"command"`
-	Dir             string        `json:"dir"`
-	Started         time.Time     `json:"started"`
-	DurationSeconds float64       `json:"duration_seconds"`
-	Totals          Totals        `json:"totals"`
-	Hangs           []*Hang       `json:"hangs"`
+	Version         int       `json:"version"`
+	Tool            string    `json:"tool"`
+	ExitCode        int       `json:"exit_code"`
+	Reason          string    `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
+	Command         []string  `json:"command"`
+	Dir             string    `json:"dir"`
+	Started         time.Time `json:"started"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	Totals          Totals    `json:"totals"`
+	Hangs           []*Hang   `json:"hangs"`
 	// Slow are stalls that turned out not to be hangs: the agent saw the
 	// goroutines move, or the test made progress after it was reported.
-	Slow []*Hang `json:"slow,omitempty"`
-	Interrupted     []RunningTest `json:"interrupted,omitempty"`
-	FailedPackages  []string      `json:"failed_packages,omitempty"`
-	BuildFailures   []string      `json:"build_failures,omitempty"`
-	ArtifactsDir    string        `json:"artifacts_dir"`
-	Warnings        []string      `json:"warnings,omitempty"`
+	Slow           []*Hang       `json:"slow,omitempty"`
+	Interrupted    []RunningTest `json:"interrupted,omitempty"`
+	FailedPackages []string      `json:"failed_packages,omitempty"`
+	BuildFailures  []string      `json:"build_failures,omitempty"`
+	ArtifactsDir   string        `json:"artifacts_dir"`
+	Warnings       []string      `json:"warnings,omitempty"`
 }
 
 // Totals counts tests by result. A hung test is counted only as hung.
@@ -84,12 +84,15 @@ type Hang struct {
 	Location string `json:"location,omitempty"`
 	// Capture says how the goroutines were obtained: "sigquit", "timeout"
 	// (the test binary's own -timeout dump), or "none".
-	Capture      string            `json:"capture"`
-	CaptureError string            `json:"capture_error,omitempty"`
-	PID          int               `json:"pid,omitempty"`
-	Artifacts    map[string]string `json:"artifacts,omitempty"`
-	Goroutines   []GoroutineGroup  `json:"goroutines"`
-	Processes    []ProcessInfo     `json:"processes,omitempty"`
+	Capture string `json:"capture"`
+	// CaptureSeconds is the time from the stall's detection to a complete
+	// goroutine dump of the binary.
+	CaptureSeconds float64           `json:"capture_seconds,omitempty"`
+	CaptureError   string            `json:"capture_error,omitempty"`
+	PID            int               `json:"pid,omitempty"`
+	Artifacts      map[string]string `json:"artifacts,omitempty"`
+	Goroutines     []GoroutineGroup  `json:"goroutines"`
+	Processes      []ProcessInfo     `json:"processes,omitempty"`
 	// AlsoStopped lists the other tests of the same binary that were
 	// running when it was stopped to capture this hang.
 	AlsoStopped []string `json:"also_stopped,omitempty"`
