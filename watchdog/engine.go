@@ -152,6 +152,13 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 	if e.log == nil {
 		e.log = zap.NewNop()
 	}
+	if cfg.HistoryFile == "auto" {
+		path, err := e.defaultHistory()
+		if err != nil {
+			e.warnOnce("history", fmt.Sprintf("hangdog: history: %v", err))
+		}
+		cfg.HistoryFile = path
+	}
 	if cfg.HistoryFile != "" {
 		h, err := history.Open(cfg.HistoryFile)
 		if err != nil {
@@ -716,4 +723,37 @@ func (e *engine) scan(ctx context.Context, r io.Reader) error {
 	case <-ctx.Done():
 		return nil
 	}
+}
+
+// defaultHistory is where --history without a file keeps the durations:
+// under the user's cache directory, one file per module root and per set
+// of flags that change test speed (-race, -cover, -msan, -asan).
+func (e *engine) defaultHistory() (string, error) {
+	dir := e.cfg.Dir
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	e.base = abs
+	out, err := e.goList("list", "-m", "-f", "{{.Dir}}")
+	root := abs
+	if err == nil {
+		if first, _, _ := strings.Cut(strings.TrimSpace(out), "\n"); first != "" {
+			root = first
+		}
+	}
+	var variant []string
+	for _, a := range e.cfg.Args {
+		if a == "-args" || a == "--args" {
+			break
+		}
+		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
+		case "race", "cover", "msan", "asan", "covermode":
+			variant = append(variant, a)
+		}
+	}
+	return history.DefaultPath(root, strings.Join(variant, " "))
 }

@@ -16,14 +16,14 @@ func (e *engine) printHangs(hangs []*Hang) {
 	e.mu.Lock()
 	var b strings.Builder
 	for _, h := range hangs {
-		writeHang(&b, h)
+		writeHang(&b, h, e.base)
 	}
 	e.mu.Unlock()
 	io.WriteString(e.stderr, b.String())
 }
 
 // writeHang renders one hang for people.
-func writeHang(b *strings.Builder, h *Hang) {
+func writeHang(b *strings.Builder, h *Hang, base string) {
 	name := h.Package
 	if h.Test != "" {
 		name += " " + h.Test
@@ -69,6 +69,9 @@ func writeHang(b *strings.Builder, h *Hang) {
 			if shown == maxStackLines {
 				fmt.Fprintf(b, "          …%d more frames\n", len(stack)-shown)
 				break
+			}
+			if base != "" {
+				fr = strings.Replace(fr, " "+base+string(filepath.Separator), " ", 1)
 			}
 			fmt.Fprintf(b, "          %s\n", fr)
 			shown++

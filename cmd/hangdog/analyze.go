@@ -43,13 +43,13 @@ func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.BoolVarP(&help, "help", "h", false, "print this help")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, analyzeUsage+fs.FlagUsages())
+			io.WriteString(stdout, analyzeUsage+flagUsages(fs))
 			return errHelp
 		}
 		return &usageError{fmt.Errorf("analyze: %w", err)}
 	}
 	if help {
-		io.WriteString(stdout, analyzeUsage+fs.FlagUsages())
+		io.WriteString(stdout, analyzeUsage+flagUsages(fs))
 		return errHelp
 	}
 	if err := checkFormat(o.format); err != nil {

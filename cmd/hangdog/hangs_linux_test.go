@@ -384,3 +384,23 @@ func copyDir(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestE2EHistoryThreshold: a test that always takes five seconds without a
+// word is reported at a 2 s threshold while hangdog has no history of it;
+// once the history holds three runs, its threshold adapts and it is not.
+func TestE2EHistoryThreshold(t *testing.T) {
+	t.Parallel()
+	hist := filepath.Join(t.TempDir(), "history.json")
+	for i := 0; i < 4; i++ {
+		r := runHangdog(t, suite(t, "slowquiet"), "--history="+hist, "--stall", "2s", "--kill-after", "1m", "--", "-count=1", "./...")
+		if r.code != 0 {
+			t.Fatalf("run %d: exit %d", i, r.code)
+		}
+		if i < 3 && len(r.report.Slow) != 1 {
+			t.Errorf("run %d: want the quiet test reported (then recovered), got %+v", i, r.report.Slow)
+		}
+		if i == 3 && len(r.report.Slow) != 0 {
+			t.Errorf("run %d: the history should have raised the threshold: %+v", i, r.report.Slow[0])
+		}
+	}
+}

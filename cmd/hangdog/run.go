@@ -140,7 +140,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 
 func usage(w io.Writer, fs *pflag.FlagSet) {
 	io.WriteString(w, usageHead)
-	io.WriteString(w, fs.FlagUsages())
+	io.WriteString(w, flagUsages(fs))
 	io.WriteString(w, usageTail)
 }
 
