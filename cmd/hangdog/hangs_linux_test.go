@@ -404,3 +404,27 @@ func TestE2EHistoryThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EPortOwner: package client's test waits for a port that package
+// server's test holds; the forensics name the owner.
+func TestE2EPortOwner(t *testing.T) {
+	t.Parallel()
+	r := runHangdogEnv(t, fixture(t, "portwait"), []string{"PORTWAIT_ADDR=127.0.0.1:24519"}, stallArgs...)
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d", r.code)
+	}
+	found := false
+	for _, h := range r.report.Hangs {
+		for _, f := range h.Findings {
+			if strings.HasPrefix(f.Kind, "port_") && f.Port == 24519 && strings.Contains(f.Text, "example.com/portwait/") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		for _, h := range r.report.Hangs {
+			t.Logf("%s %s: %+v", h.Package, h.Test, h.Findings)
+		}
+		t.Error("no finding names the port's owner")
+	}
+}

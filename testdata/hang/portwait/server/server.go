@@ -13,10 +13,19 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
 )
 
-// Addr is the server's well-known address.
-const Addr = "127.0.0.1:24517"
+// Addr is the server's well-known address; PORTWAIT_ADDR overrides it so
+// that two runs of this fixture (two test packages of hangdog) do not meet.
+var Addr = addr()
+
+func addr() string {
+	if a := os.Getenv("PORTWAIT_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:24517"
+}
 
 // Server greets each client with "READY" once its backend is attached,
 // then echoes lines back.
