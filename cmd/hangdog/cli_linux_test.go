@@ -186,7 +186,8 @@ func TestE2EInterrupt(t *testing.T) {
 			rep := filepath.Join(tmp, "r.json")
 			jf := filepath.Join(tmp, "run.json")
 			marker := "HANGDOG_E2E_RUN=interrupt-" + sig.String() + "-" + strconv.Itoa(os.Getpid())
-			cmd := exec.Command(hangdogBin, "--report-json", rep, "--jsonfile", jf, "--", "-count=1", "./...")
+			junit := filepath.Join(tmp, "junit.xml")
+			cmd := exec.Command(hangdogBin, "--report-json", rep, "--jsonfile", jf, "--junitfile", junit, "--", "-count=1", "./...")
 			cmd.Dir = suite(t, "passing")
 			cmd.Env = append(os.Environ(), marker, "CI=", "HANGDOG_E2E_LONG=1", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
 			var stderr bytes.Buffer
@@ -225,6 +226,9 @@ func TestE2EInterrupt(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), "example.com/passing/sub TestLong (running") {
 				t.Errorf("stderr does not list the running test:\n%s", stderr.String())
+			}
+			if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), `name="TestLong"`) || !strings.Contains(string(b), `type="interrupted"`) {
+				t.Errorf("JUnit after %s: %v\n%s", sig, err, b)
 			}
 		})
 	}

@@ -428,3 +428,41 @@ func TestE2EPortOwner(t *testing.T) {
 		t.Error("no finding names the port's owner")
 	}
 }
+
+// TestE2ECIOutputs runs a hanging fixture as GitHub Actions would, with
+// every report asked for: annotations on stdout at the hang's location, a
+// step summary, JUnit, HTML and hangdog's own JSON log.
+func TestE2ECIOutputs(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	summary := filepath.Join(tmp, "summary.md")
+	junit := filepath.Join(tmp, "junit.xml")
+	html := filepath.Join(tmp, "report.html")
+	logf := filepath.Join(tmp, "hangdog.log")
+	env := []string{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary}
+	args := append([]string{"--junitfile", junit, "--html", html, "--log-file", logf, "--log-format", "json"}, stallArgs...)
+	r := runHangdogEnv(t, fixture(t, "chanrecv"), env, args...)
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d", r.code)
+	}
+	if !strings.Contains(r.stdout, "::error file=worker_test.go,line=23") {
+		t.Errorf("no annotation at the hang:\n%s", r.stdout)
+	}
+	for path, want := range map[string]string{
+		summary: "TestStartMissingFile",
+		junit:   `type="hang"`,
+		html:    "TestStartMissingFile",
+		logf:    `"msg":"stall"`,
+	} {
+		b, err := os.ReadFile(path)
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %v; want %q in:\n%.2000s", filepath.Base(path), err, want, b)
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 && path != summary {
+			t.Errorf("%s is not private: %v", filepath.Base(path), fi.Mode())
+		}
+	}
+	if strings.Contains(r.stdout, `"msg"`) || strings.Contains(r.stderr, `"msg"`) {
+		t.Error("hangdog's log leaked into the output")
+	}
+}
