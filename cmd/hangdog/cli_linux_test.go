@@ -279,3 +279,31 @@ func TestE2ETermMidCapture(t *testing.T) {
 		t.Errorf("reason %q", r.Reason)
 	}
 }
+
+// TestE2EKilledHangdog: even SIGKILL of hangdog, which no process can
+// clean up after, leaves nothing running: go dies with it (PDEATHSIG) and
+// the agent in the stuck test binary sees its parent gone and exits.
+func TestE2EKilledHangdog(t *testing.T) {
+	t.Parallel()
+	marker := "HANGDOG_E2E_RUN=sigkill-" + strconv.Itoa(os.Getpid())
+	cmd := exec.Command(hangdogBin, "--stall", "2s", "--kill-after", "1h", "--", "-count=1", "./...")
+	cmd.Dir = fixture(t, "chanrecv")
+	cmd.Env = append(os.Environ(), marker, "CI=", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "keeps running") {
+			break
+		}
+	}
+	cmd.Process.Kill()
+	go io.Copy(io.Discard, stderr)
+	cmd.Wait()
+	checkNoLeftovers(t, marker)
+}
