@@ -112,3 +112,29 @@ func TestE2EAnalyzeCutStream(t *testing.T) {
 		t.Errorf("hang %+v", h)
 	}
 }
+
+// TestE2EAnalyzeLive pipes a stream that pauses in the middle of a test
+// into hangdog analyze -: the stall is announced while it happens, and the
+// report says that nothing could be captured from a stream.
+func TestE2EAnalyzeLive(t *testing.T) {
+	t.Parallel()
+	stream := streamFile(t, "go1.26", "chanrecv")
+	b, err := os.ReadFile(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.Index(string(b), `"Test":"TestStartMissingFile","Output":"=== RUN`)
+	cut = strings.Index(string(b)[cut:], "\n") + cut + 1
+	head := filepath.Join(t.TempDir(), "head.json")
+	tail := filepath.Join(t.TempDir(), "tail.json")
+	os.WriteFile(head, b[:cut], 0o600)
+	os.WriteFile(tail, b[cut:], 0o600)
+	r := runHangdogShell(t, "cat "+head+"; sleep 4; cat "+tail, "analyze", "--stall", "2s", "-")
+	if !strings.Contains(r.stderr, "hangdog: STALL example.com/chanrecv TestStartMissingFile") {
+		t.Errorf("no live stall announcement:\n%s", r.stderr)
+	}
+	h := findHang(t, r, "TestStartMissingFile")
+	if !strings.Contains(h.CaptureError, "no test binary can be captured") {
+		t.Errorf("capture error %q", h.CaptureError)
+	}
+}

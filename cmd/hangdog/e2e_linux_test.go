@@ -64,9 +64,21 @@ func runHangdog(t *testing.T, dir string, args ...string) result {
 	return runHangdogEnv(t, dir, nil, args...)
 }
 
+// runHangdogShell runs hangdog with its standard input fed by a shell
+// command (a stream written over time).
+func runHangdogShell(t *testing.T, producer string, args ...string) result {
+	t.Helper()
+	return runHangdogIn(t, t.TempDir(), nil, producer, args...)
+}
+
 // runHangdogEnv is runHangdog with extra environment variables, which win
 // over the defaults.
 func runHangdogEnv(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	return runHangdogIn(t, dir, env, "", args...)
+}
+
+func runHangdogIn(t *testing.T, dir string, env []string, producer string, args ...string) result {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("e2e tests need /proc")
@@ -85,6 +97,19 @@ func runHangdogEnv(t *testing.T, dir string, env []string, args ...string) resul
 	cmd.Env = append(append(os.Environ(), marker, "CI=", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if producer != "" {
+		p := exec.Command("sh", "-c", producer)
+		p.Env = cmd.Env
+		in, err := p.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = in
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer p.Wait()
+	}
 	err := cmd.Run()
 	res := result{stdout: stdout.String(), stderr: stderr.String()}
 	if ee, ok := err.(*exec.ExitError); ok {

@@ -308,9 +308,11 @@ func TestE2ESnapshotVerdicts(t *testing.T) {
 			}
 		}
 		// The profiles open in go tool pprof unchanged.
-		out, err := exec.Command("go", "tool", "pprof", "-top", h.Artifacts["cpu"]).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "WaitWarm") {
-			t.Errorf("go tool pprof: %v\n%s", err, out)
+		for k, want := range map[string]string{"cpu": "WaitWarm", "goroutine_proto": "TestWaitWarmEmpty", "heap": "flat"} {
+			out, err := exec.Command("go", "tool", "pprof", "-top", h.Artifacts[k]).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), want) {
+				t.Errorf("go tool pprof %s: %v\n%s", k, err, out)
+			}
 		}
 	})
 	t.Run("recovered", func(t *testing.T) {
