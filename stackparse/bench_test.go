@@ -11,19 +11,20 @@ import (
 	"time"
 )
 
-// bigDump returns a pprof debug=2 dump of about 40,000 goroutines, made
-// by testdata/gen/prog with the local toolchain and cached in the temp
-// directory (it is about 50 MB, too big to commit).
+// bigDump returns a pprof debug=2 dump of 40,000 goroutines, made by
+// testdata/gen/prog with the local toolchain and cached in the temp
+// directory (it is about 48 MB, too big to commit). bench/stacks.sh uses
+// the same generator and arguments.
 func bigDump(b *testing.B) []byte {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), "hangdog-stackparse-big-"+runtime.Version()+".txt")
+	path := filepath.Join(os.TempDir(), "hangdog-stackparse-big-40000-96-"+runtime.Version()+".txt")
 	if data, err := os.ReadFile(path); err == nil && len(data) > 0 {
 		return data
 	}
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, gobin, "run", "./prog", "big", "40000")
+	cmd := exec.CommandContext(ctx, gobin, "run", "./prog", "big", "40000", "96")
 	cmd.Dir = filepath.Join("testdata", "gen")
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
 	var out, stderr bytes.Buffer
@@ -44,6 +45,21 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ds, err := Parse(bytes.NewReader(data))
+		if err != nil || len(ds) != 1 || len(ds[0].Goroutines) < 40000 {
+			b.Fatalf("%v, %d dumps", err, len(ds))
+		}
+	}
+}
+
+// BenchmarkParseShared is what `hangdog stacks` does: goroutines with the
+// same stack share their frames.
+func BenchmarkParseShared(b *testing.B) {
+	data := bigDump(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p := Parser{ShareFrames: true}
+		ds, err := p.Parse(bytes.NewReader(data))
 		if err != nil || len(ds) != 1 || len(ds[0].Goroutines) < 40000 {
 			b.Fatalf("%v, %d dumps", err, len(ds))
 		}

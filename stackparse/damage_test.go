@@ -1,6 +1,7 @@
 package stackparse
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -153,7 +154,8 @@ func (r *errReader) Read(p []byte) (int, error) {
 		return 0, errTest
 	}
 	r.n--
-	return copy(p, "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:1 +0x1\n\n"), nil
+	// Ids differ: a repeated id would start a new dump.
+	return copy(p, fmt.Sprintf("goroutine %d [running]:\nmain.main()\n\t/x/main.go:1 +0x1\n\n", r.n+1)), nil
 }
 
 var errTest = &testErr{}

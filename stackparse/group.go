@@ -1,6 +1,9 @@
 package stackparse
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"maps"
+)
 
 // Bucket is a set of goroutines that are stuck in the same place the same
 // way.
@@ -22,41 +25,90 @@ type GroupOptions struct {
 }
 
 // Group puts goroutines with the same wait class, the same frames
-// (function, file and line; arguments too with KeepPointers) and the same
-// created-by function into one bucket. Buckets are ordered by their first
-// goroutine's position in gs; their frames are those of that goroutine.
-// It hashes each stack once and compares stacks only within a hash bucket,
-// so it costs O(total frames) and allocates per bucket, not per goroutine.
+// (function, file and line; arguments too with KeepPointers), the same
+// created-by function and the same labels into one bucket. Buckets are
+// ordered by their first goroutine's position in gs; their frames are
+// those of that goroutine. It hashes each stack once and compares stacks
+// only within a hash bucket, so it costs O(total frames) and allocates per
+// bucket, not per goroutine.
 func Group(gs []*Goroutine, opts GroupOptions) []*Bucket {
-	var out []*Bucket
-	idx := make(map[uint64][]*Bucket)
-	seed := maphash.MakeSeed()
-	var h maphash.Hash
+	gr := NewGrouper(opts)
 	for _, g := range gs {
-		w := Classify(g)
-		h.SetSeed(seed)
-		hashStack(&h, g, w, opts)
-		sum := h.Sum64()
-		var b *Bucket
-		for _, c := range idx[sum] {
-			if c.Wait == w && sameStack(c.Goroutines[0], g, opts) {
-				b = c
-				break
-			}
-		}
-		if b == nil {
-			b = &Bucket{Wait: w, State: g.State, Frames: g.Frames, CreatedBy: g.CreatedBy}
-			idx[sum] = append(idx[sum], b)
-			out = append(out, b)
-		}
-		b.IDs = append(b.IDs, g.ID)
-		b.Goroutines = append(b.Goroutines, g)
-		b.Count += max(g.Count, 1)
+		gr.Add(g)
 	}
-	return out
+	return gr.Buckets()
 }
 
-func hashStack(h *maphash.Hash, g *Goroutine, w Wait, opts GroupOptions) {
+// Grouper is Group one goroutine at a time, for goroutines that arrive
+// from a stream (Parser.OnGoroutine). Its memory is that of the buckets:
+// one stack per bucket plus, per goroutine, its ID and pointer in
+// Bucket.IDs and Bucket.Goroutines. A Grouper must not be used by two
+// goroutines at once.
+type Grouper struct {
+	opts    GroupOptions
+	seed    maphash.Seed
+	idx     map[uint64][]*Bucket
+	buckets []*Bucket
+
+	// frameHash caches the hash of a Frames slice by its first element:
+	// goroutines parsed with Parser.ShareFrames share slices, so most
+	// stacks are hashed once.
+	frameHash map[frameKey]uint64
+}
+
+type frameKey struct {
+	first *Frame
+	n     int
+}
+
+// NewGrouper returns an empty Grouper.
+func NewGrouper(opts GroupOptions) *Grouper {
+	return &Grouper{opts: opts, seed: maphash.MakeSeed(), idx: make(map[uint64][]*Bucket), frameHash: make(map[frameKey]uint64)}
+}
+
+// Add puts g into its bucket and returns the bucket.
+func (gr *Grouper) Add(g *Goroutine) *Bucket {
+	w := Classify(g)
+	sum := gr.hash(g, w)
+	var b *Bucket
+	for _, c := range gr.idx[sum] {
+		if c.Wait == w && sameStack(c.Goroutines[0], g, gr.opts) {
+			b = c
+			break
+		}
+	}
+	if b == nil {
+		b = &Bucket{Wait: w, State: g.State, Frames: g.Frames, CreatedBy: g.CreatedBy}
+		gr.idx[sum] = append(gr.idx[sum], b)
+		gr.buckets = append(gr.buckets, b)
+	}
+	b.IDs = append(b.IDs, g.ID)
+	b.Goroutines = append(b.Goroutines, g)
+	b.Count += max(g.Count, 1)
+	return b
+}
+
+// Buckets returns the buckets so far, in the order of their first
+// goroutine. The slice is the Grouper's: do not modify it.
+func (gr *Grouper) Buckets() []*Bucket { return gr.buckets }
+
+// hash is the bucket identity of g: its frames (hashed once per shared
+// slice), wait class, creator and labels.
+func (gr *Grouper) hash(g *Goroutine, w Wait) uint64 {
+	var fh uint64
+	if len(g.Frames) > 0 {
+		key := frameKey{&g.Frames[0], len(g.Frames)}
+		var ok bool
+		if fh, ok = gr.frameHash[key]; !ok {
+			var h maphash.Hash
+			h.SetSeed(gr.seed)
+			hashFrames(&h, g.Frames, gr.opts)
+			fh = h.Sum64()
+			gr.frameHash[key] = fh
+		}
+	}
+	var h maphash.Hash
+	h.SetSeed(gr.seed)
 	var buf [8]byte
 	put := func(v uint64) {
 		for i := range buf {
@@ -65,7 +117,30 @@ func hashStack(h *maphash.Hash, g *Goroutine, w Wait, opts GroupOptions) {
 		h.Write(buf[:])
 	}
 	put(uint64(w))
-	for _, f := range g.Frames {
+	put(fh)
+	put(uint64(len(g.Frames)))
+	if g.CreatedBy != nil {
+		h.WriteString(g.CreatedBy.Func)
+	}
+	// Labels in any order: a sum of per-pair hashes.
+	var ls uint64
+	for k, v := range g.Labels {
+		ls += maphash.String(labelSeed, k+"\x00"+v)
+	}
+	put(ls)
+	return h.Sum64()
+}
+
+// hashFrames hashes what Group compares of a stack.
+func hashFrames(h *maphash.Hash, frames []Frame, opts GroupOptions) {
+	var buf [8]byte
+	put := func(v uint64) {
+		for i := range buf {
+			buf[i] = byte(v >> (8 * i))
+		}
+		h.Write(buf[:])
+	}
+	for _, f := range frames {
 		h.WriteString(f.Func)
 		h.WriteByte(0)
 		h.WriteString(f.File)
@@ -76,10 +151,9 @@ func hashStack(h *maphash.Hash, g *Goroutine, w Wait, opts GroupOptions) {
 			h.WriteByte(0)
 		}
 	}
-	if g.CreatedBy != nil {
-		h.WriteString(g.CreatedBy.Func)
-	}
 }
+
+var labelSeed = maphash.MakeSeed()
 
 func sameStack(a, b *Goroutine, opts GroupOptions) bool {
 	if len(a.Frames) != len(b.Frames) || (a.CreatedBy == nil) != (b.CreatedBy == nil) {
@@ -87,6 +161,12 @@ func sameStack(a, b *Goroutine, opts GroupOptions) bool {
 	}
 	if a.CreatedBy != nil && a.CreatedBy.Func != b.CreatedBy.Func {
 		return false
+	}
+	if !maps.Equal(a.Labels, b.Labels) {
+		return false
+	}
+	if len(a.Frames) > 0 && &a.Frames[0] == &b.Frames[0] {
+		return true // one shared slice (Parser.ShareFrames)
 	}
 	for i := range a.Frames {
 		fa, fb := &a.Frames[i], &b.Frames[i]

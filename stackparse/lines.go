@@ -33,13 +33,29 @@ var triggers = []struct {
 
 // triggerAt reports the trigger line begins with, or startNone.
 func triggerAt(line []byte) startKind {
+	if k := triggerOnlyAt(line); k != startNone {
+		return k
+	}
+	if _, ok := parseHeader(line); ok {
+		return startHeader
+	}
+	return startNone
+}
+
+// triggerOnlyAt is triggerAt without goroutine headers.
+func triggerOnlyAt(line []byte) startKind {
+	if len(line) == 0 {
+		return startNone
+	}
+	switch line[0] {
+	case 'p', 'f', 'S', 'g': // the first letters of the triggers
+	default:
+		return startNone
+	}
 	for _, t := range triggers {
 		if bytes.HasPrefix(line, []byte(t.text)) {
 			return t.kind
 		}
-	}
-	if _, ok := parseHeader(line); ok {
-		return startHeader
 	}
 	return startNone
 }
@@ -66,7 +82,7 @@ func findStart(line []byte) (int, startKind) {
 // findGluedHeader returns the position of a goroutine header that starts
 // after the beginning of line, or -1.
 func findGluedHeader(line []byte) int {
-	if !bytes.HasSuffix(bytes.TrimRight(line, " \t"), []byte("]:")) {
+	if !bytes.HasSuffix(trimRightBlank(line), []byte("]:")) {
 		return -1
 	}
 	for off := 1; off < len(line); {
@@ -86,6 +102,7 @@ func findGluedHeader(line []byte) int {
 type header struct {
 	id       int64
 	state    string
+	stateB   []byte // instead of state, when the header held only a state (points into the line)
 	minutes  int
 	locked   bool
 	bubble   int64
@@ -115,23 +132,34 @@ func parseHeader(line []byte) (header, bool) {
 	if n == 0 || n > 19 || n == len(rest) || rest[n] != ' ' {
 		return h, false
 	}
-	id, err := strconv.ParseInt(string(rest[:n]), 10, 64)
-	if err != nil {
-		return h, false
+	var id int64
+	for _, c := range rest[:n] {
+		if id > (1<<63-1-9)/10 {
+			return h, false // overflows int64
+		}
+		id = id*10 + int64(c-'0')
 	}
 	h.id = id
-	rest = bytes.TrimRight(rest[n:], " \t")
+	rest = trimRightBlank(rest[n:])
 	open := bytes.IndexByte(rest, '[')
 	if open < 0 || !bytes.HasSuffix(rest, []byte("]:")) || open > len(rest)-2 {
 		return h, false
 	}
 	// Between the id and "[" only "gp=", "m=", "mp=" fields may appear.
-	for _, f := range bytes.Fields(rest[:open]) {
-		if !bytes.HasPrefix(f, []byte("gp=")) && !bytes.HasPrefix(f, []byte("m=")) && !bytes.HasPrefix(f, []byte("mp=")) {
-			return h, false
+	if len(trimLeftBlank(rest[:open])) > 0 {
+		for _, f := range bytes.Fields(rest[:open]) {
+			if !bytes.HasPrefix(f, []byte("gp=")) && !bytes.HasPrefix(f, []byte("m=")) && !bytes.HasPrefix(f, []byte("mp=")) {
+				return h, false
+			}
 		}
 	}
-	body := string(rest[open+1 : len(rest)-2])
+	bb := rest[open+1 : len(rest)-2]
+	if bytes.IndexByte(bb, ',') < 0 && bytes.IndexByte(bb, '(') < 0 && bytes.IndexByte(bb, ':') < 0 {
+		// The usual "[chan receive]": nothing else to find.
+		h.stateB = bb
+		return h, true
+	}
+	body := string(bb)
 	if i := strings.Index(body, " labels:{"); i >= 0 {
 		h.labels = parseLabels(body[i+len(" labels:"):])
 		h.hasLabel = true
@@ -233,7 +261,7 @@ func cutQuoted(s string) (val, rest string, ok bool) {
 // parseCall parses a call line "pkg.F(0x1, 0x2)" or "pkg.F(...)" into its
 // function name and argument text.
 func parseCall(line []byte) (fn, args []byte, ok bool) {
-	line = bytes.TrimRight(line, " \t")
+	line = trimRightBlank(line)
 	if len(line) < 3 || line[len(line)-1] != ')' || isSpace(line[0]) {
 		return nil, nil, false
 	}
@@ -242,7 +270,7 @@ func parseCall(line []byte) (fn, args []byte, ok bool) {
 		return nil, nil, false
 	}
 	fn = line[:open]
-	if bytes.ContainsAny(fn, " \t") {
+	if hasBlank(fn) {
 		return nil, nil, false
 	}
 	return fn, line[open+1 : len(line)-1], true
@@ -264,28 +292,86 @@ type fileLine struct {
 //	    main.go:12 +0x1d              (spaces instead of a tab)
 func parseFileLine(b []byte) (fileLine, []byte, bool) {
 	var fl fileLine
-	b = bytes.TrimLeft(b, " \t")
-	b = bytes.TrimRight(b, " \t")
+	b = trimRightBlank(trimLeftBlank(b))
 	if i := bytes.Index(b, []byte(" fp=")); i >= 0 {
 		b = b[:i]
 	}
-	if i := bytes.LastIndex(b, []byte(" +0x")); i >= 0 {
-		off, err := strconv.ParseUint(string(b[i+4:]), 16, 64)
-		if err == nil {
+	// The offset is the last '+' of the line when there is one; a '+'
+	// elsewhere belongs to the path.
+	if i := bytes.LastIndexByte(b, '+'); i > 0 && b[i-1] == ' ' && bytes.HasPrefix(b[i:], []byte("+0x")) {
+		if off, ok := parseHex(b[i+3:]); ok {
 			fl.offset, fl.hasOff = off, true
-			b = b[:i]
+			b = b[:i-1]
 		}
 	}
 	colon := bytes.LastIndexByte(b, ':')
 	if colon <= 0 || colon == len(b)-1 {
 		return fl, nil, false
 	}
-	n, err := strconv.Atoi(string(b[colon+1:]))
-	if err != nil || n < 0 {
+	n, ok := parseDec(b[colon+1:])
+	if !ok {
 		return fl, nil, false
 	}
 	fl.file, fl.line = b[:colon], n
 	return fl, fl.file, true
+}
+
+// parseHex parses a non-empty run of hex digits that fits in 64 bits.
+func parseHex(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, true
+}
+
+// parseDec parses a non-empty run of at most 9 decimal digits.
+func parseDec(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// trimLeftBlank and trimRightBlank remove spaces and tabs (bytes.Trim
+// with a cutset builds a set on every call).
+func trimLeftBlank(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+func trimRightBlank(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// hasBlank reports whether b holds a space or a tab.
+func hasBlank(b []byte) bool {
+	return bytes.IndexByte(b, ' ') >= 0 || bytes.IndexByte(b, '\t') >= 0
 }
 
 // isRegister matches a SIGQUIT register line such as "rax    0x0" or
@@ -337,13 +423,13 @@ func parseCreatedBy(line []byte) (fn []byte, parent int64, ok bool) {
 	if !ok {
 		return nil, 0, false
 	}
-	rest = bytes.TrimRight(rest, " \t")
+	rest = trimRightBlank(rest)
 	if i := bytes.LastIndex(rest, []byte(" in goroutine ")); i >= 0 {
 		if p, err := strconv.ParseInt(string(rest[i+len(" in goroutine "):]), 10, 64); err == nil {
 			return rest[:i], p, true
 		}
 	}
-	if len(rest) == 0 || bytes.ContainsAny(rest, " \t") {
+	if len(rest) == 0 || hasBlank(rest) {
 		return nil, 0, false
 	}
 	return rest, 0, true
@@ -355,7 +441,7 @@ func parseAncestor(line []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	rest, ok = bytes.CutSuffix(bytes.TrimRight(rest, " \t"), []byte("]:"))
+	rest, ok = bytes.CutSuffix(trimRightBlank(rest), []byte("]:"))
 	if !ok {
 		return 0, false
 	}

@@ -97,6 +97,9 @@ func TestParseHeader(t *testing.T) {
 		}
 		labels := h.labels
 		h.labels, tt.want.labels = nil, nil
+		if h.stateB != nil {
+			h.state, h.stateB = string(h.stateB), nil
+		}
 		if !reflect.DeepEqual(h, tt.want) {
 			t.Errorf("%q:\n got %+v\nwant %+v", tt.line, h, tt.want)
 		}

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
+	"strings"
+	"unsafe"
 )
 
 // DefaultMaxLineLen is the longest line the parser looks at in full. Lines
@@ -52,7 +55,26 @@ type Parser struct {
 
 	// MaxWarnings bounds each dump's Warnings; 0 means DefaultMaxWarnings.
 	MaxWarnings int
+
+	// ShareFrames makes goroutines with the same stack share one Frames
+	// slice, so that memory grows with the number of distinct stacks
+	// rather than with the number of goroutines (thousands of goroutines
+	// parked at the same line are the usual shape of a big dump). Two
+	// stacks are the same when every frame has the same function, file,
+	// line, offset and inlining, and the same first argument in the
+	// frames WaitAddress reads (so it stays right for every goroutine).
+	// Other arguments are then those of the first goroutine seen with
+	// the stack: leave ShareFrames off to keep every goroutine's own
+	// argument values.
+	// Shared slices must not be modified. At most maxShared distinct
+	// stacks are shared; further ones get slices of their own.
+	ShareFrames bool
 }
+
+// maxShared bounds the table of shared stacks of Parser.ShareFrames: a
+// dump with more distinct stacks than this is unusual, and beyond it the
+// table would cost more than it saves.
+const maxShared = 1 << 16
 
 // Parse reads r to the end and returns every goroutine dump found in it, in
 // input order. Text before, between and after dumps is ignored. The error
@@ -61,14 +83,21 @@ type Parser struct {
 // once; its memory is that of the model plus one line (see Parser for a
 // bounded form).
 //
-// Recognised (verified on Go 1.20–1.26 output): SIGQUIT dumps with
+// Recognised (verified on Go 1.12, 1.16 and 1.20–1.26 output): SIGQUIT dumps with
 // registers and gp=/m= headers, "panic: test timed out" with both forms of
 // the running tests list, deadlock and other fatal errors, panics
 // (including "[recovered]" chains and multi-line values, kept in
 // Dump.Preamble), runtime.Stack and pprof debug=2 output, pprof debug=1
 // profiles (as goroutines with a Count), ancestors
 // (GODEBUG=tracebackancestors), labels (GODEBUG=tracebacklabels=1), elided
-// frames, inlined frames and -trimpath paths.
+// frames, inlined frames, -trimpath and non-ASCII paths. pprof debug=0
+// (proto) profiles are read by ParseProto.
+//
+// A new dump starts at each preamble trigger ("panic:", "fatal error:",
+// "SIGQUIT: quit", "goroutine profile:") and at a goroutine header whose
+// id the open dump already holds: ids are unique within one dump, so this
+// separates runtime.Stack or debug=2 dumps printed one after the other
+// (several processes in one log, or one process dumping twice).
 //
 // Each "SIGQUIT: quit" block of GOTRACEBACK=crash output becomes its own
 // Dump: the first holds every goroutine, the following ones (after
@@ -96,7 +125,7 @@ func (p *Parser) Parse(r io.Reader) ([]*Dump, error) {
 		maxLine = DefaultMaxLineLen
 	}
 	maxLine = max(maxLine, 16) // bufio's minimum buffer
-	s := &scanner{p: p, strs: make(map[string]string)}
+	s := &scanner{p: p, strs: make(map[string]string), seed: maphash.MakeSeed()}
 	s.maxWarn = p.MaxWarnings
 	if s.maxWarn <= 0 {
 		s.maxWarn = DefaultMaxWarnings
@@ -246,9 +275,38 @@ type scanner struct {
 	// strs interns function names and file paths: a large dump repeats
 	// the same few hundred of them many thousand times.
 	strs map[string]string
+	// recent are the last strings interned.
+	recent     [4]string
+	nextRecent int
+
+	// ids holds the goroutine ids of the open dump. Ids are unique
+	// within one dump, so a header with an id seen before starts the
+	// next dump: two runtime.Stack or debug=2 dumps printed one after the
+	// other by several processes, or by one process twice, with no
+	// preamble to tell them apart.
+	ids idSet
+
+	// shared holds the stacks of Parser.ShareFrames by hash.
+	shared  map[uint64][][]Frame
+	nShared int
+	seed    maphash.Seed
 }
 
 func (s *scanner) intern(b []byte) string {
+	// Consecutive frames often repeat a name or a file (recursion, one
+	// file's functions calling each other): check the last few first.
+	for _, v := range s.recent {
+		if len(v) == len(b) && v == string(b) {
+			return v
+		}
+	}
+	v := s.internMap(b)
+	s.recent[s.nextRecent] = v
+	s.nextRecent = (s.nextRecent + 1) % len(s.recent)
+	return v
+}
+
+func (s *scanner) internMap(b []byte) string {
 	if v, ok := s.strs[string(b)]; ok {
 		return v
 	}
@@ -300,6 +358,7 @@ func (s *scanner) outside(raw []byte) {
 func (s *scanner) start(line []byte, kind startKind) {
 	s.d = &Dump{StartLine: s.lineNo}
 	s.preLines = 0
+	s.ids.clear()
 	switch kind {
 	case startHeader:
 		s.st = stBetween
@@ -348,8 +407,12 @@ func (s *scanner) endGoroutine(atEnd bool) {
 		g.Truncated = true
 	}
 	if len(s.frames) > 0 {
-		// One allocation of the right size per goroutine.
-		g.Frames = slices.Clone(s.frames)
+		if s.p.ShareFrames {
+			g.Frames = s.share(s.frames)
+		} else {
+			// One allocation of the right size per goroutine.
+			g.Frames = slices.Clone(s.frames)
+		}
 	}
 	s.g, s.anc = nil, nil
 	if s.p.OnGoroutine != nil {
@@ -433,8 +496,8 @@ func (s *scanner) blank() {
 // continuesDump reports whether line is something only a dump contains,
 // used to decide what an unrecognised line before it was.
 func (s *scanner) continuesDump(line []byte) bool {
-	if _, ok := parseHeader(line); ok {
-		return true
+	if h, ok := parseHeader(line); ok {
+		return !s.seenID(h.id)
 	}
 	if isSpace(line[0]) {
 		_, _, ok := parseFileLine(line)
@@ -445,4 +508,113 @@ func (s *scanner) continuesDump(line []byte) bool {
 	}
 	_, _, ok := parseCall(line)
 	return ok
+}
+
+// share returns a slice equal to frames (see Parser.ShareFrames): one seen
+// before, or a copy that later goroutines may share.
+func (s *scanner) share(frames []Frame) []Frame {
+	// Names, files and short arguments are interned, so equal strings
+	// are mostly one string: hash their addresses (a string that was not
+	// interned only misses the sharing; sameFrames compares contents).
+	h := uint64(len(frames))
+	mix := func(v uint64) {
+		h ^= v
+		h *= 0x100000001b3 // FNV-1a's prime
+		h ^= h >> 29
+	}
+	for i := range frames {
+		f := &frames[i]
+		mix(uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.Func)))))
+		mix(uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.File)))))
+		mix(uint64(f.Line))
+		if addressFuncs[f.Func] {
+			a := firstWord(f.Args)
+			for j := 0; j < len(a); j++ {
+				mix(uint64(a[j]))
+			}
+		}
+	}
+	sum := h
+	for _, c := range s.shared[sum] {
+		if sameFrames(c, frames) {
+			return c
+		}
+	}
+	c := slices.Clone(frames)
+	if s.nShared < maxShared {
+		if s.shared == nil {
+			s.shared = make(map[uint64][][]Frame)
+		}
+		s.shared[sum] = append(s.shared[sum], c)
+		s.nShared++
+	}
+	return c
+}
+
+func sameFrames(a, b []Frame) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Func != y.Func || x.File != y.File || x.Line != y.Line ||
+			x.Offset != y.Offset || x.Inlined != y.Inlined ||
+			addressFuncs[x.Func] && firstWord(x.Args) != firstWord(y.Args) {
+			return false
+		}
+	}
+	return true
+}
+
+// seenID reports whether the open dump already has a goroutine with id.
+func (s *scanner) seenID(id int64) bool {
+	return id != 0 && s.ids.has(id)
+}
+
+// firstWord returns the first argument of an argument list.
+func firstWord(args string) string {
+	if i := strings.IndexByte(args, ','); i >= 0 {
+		return args[:i]
+	}
+	return args
+}
+
+// idSet is a set of goroutine ids: a bitmap for the small ids the runtime
+// hands out (one bit per id up to maxBitmapID, so 16 KiB for a dump of
+// 100,000 goroutines), a map for the rest.
+type idSet struct {
+	bits  []uint64
+	large map[int64]struct{}
+}
+
+// maxBitmapID bounds the bitmap at 2 MiB.
+const maxBitmapID = 1 << 24
+
+func (s *idSet) add(id int64) {
+	if id >= 0 && id < maxBitmapID {
+		w := int(id >> 6)
+		if w >= len(s.bits) {
+			s.bits = append(s.bits, make([]uint64, w+1-len(s.bits))...)
+		}
+		s.bits[w] |= 1 << (id & 63)
+		return
+	}
+	if s.large == nil {
+		s.large = make(map[int64]struct{})
+	}
+	s.large[id] = struct{}{}
+}
+
+func (s *idSet) has(id int64) bool {
+	if id >= 0 && id < maxBitmapID {
+		w := int(id >> 6)
+		return w < len(s.bits) && s.bits[w]&(1<<(id&63)) != 0
+	}
+	_, ok := s.large[id]
+	return ok
+}
+
+func (s *idSet) clear() {
+	clear(s.bits)
+	s.large = nil
 }

@@ -11,12 +11,29 @@ import (
 // frameLine handles a non-blank line in stFrames, stFile, stCreatedFile or
 // stBetween. It returns false if it cannot place the line.
 func (s *scanner) frameLine(line []byte) bool {
+	// Indented lines first: half of a dump is locations, and no header
+	// or trigger is indented.
+	if isSpace(line[0]) {
+		if s.g != nil && bytes.HasPrefix(trimLeftBlank(line), []byte("goroutine running on other thread; stack unavailable")) {
+			// Printed tab-indented, in place of the frames.
+			s.g.StackUnavailable = true
+			s.st = stFrames
+			return true
+		}
+		return s.locationLine(line)
+	}
 	if h, ok := parseHeader(line); ok {
+		if s.seenID(h.id) {
+			// The same id again: the next dump (see scanner.ids).
+			s.endDump()
+			s.start(line, startHeader)
+			return true
+		}
 		s.endGoroutine(false)
 		s.newGoroutine(h)
 		return true
 	}
-	if k := triggerAt(line); k != startNone {
+	if k := triggerOnlyAt(line); k != startNone {
 		s.endDump()
 		s.start(line, k)
 		return true
@@ -25,15 +42,6 @@ func (s *scanner) frameLine(line []byte) bool {
 		// GOTRACEBACK=crash separates per-thread dumps with "-----".
 		s.endDump()
 		return true
-	}
-	if s.g != nil && bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("goroutine running on other thread; stack unavailable")) {
-		// Printed tab-indented, in place of the frames.
-		s.g.StackUnavailable = true
-		s.st = stFrames
-		return true
-	}
-	if isSpace(line[0]) {
-		return s.locationLine(line)
 	}
 	if s.g == nil {
 		// Registers follow the last goroutine of a SIGQUIT dump.
@@ -86,9 +94,10 @@ func (s *scanner) frameLine(line []byte) bool {
 }
 
 // internArgs interns short argument lists, which repeat a lot ("0x0?",
-// "{0x0, 0x0}"); long ones are copied.
+// "{0x0, 0x0}"); longer ones, such as a heap pointer (14 bytes), are
+// mostly distinct and are copied.
 func (s *scanner) internArgs(b []byte) string {
-	if len(b) <= 24 {
+	if len(b) <= 12 {
 		return s.intern(b)
 	}
 	return string(b)
@@ -133,7 +142,7 @@ func (s *scanner) locationLine(line []byte) bool {
 func (s *scanner) newGoroutine(h header) {
 	g := &Goroutine{
 		ID:          h.id,
-		State:       s.internString(h.state),
+		State:       s.headerState(h),
 		WaitMinutes: h.minutes,
 		Locked:      h.locked,
 		Bubble:      h.bubble,
@@ -147,7 +156,17 @@ func (s *scanner) newGoroutine(h header) {
 	s.g, s.anc = g, nil
 	s.frames = s.frames[:0]
 	s.d.NumGoroutines++
+	if h.id != 0 {
+		s.ids.add(h.id)
+	}
 	s.st = stFrames
+}
+
+func (s *scanner) headerState(h header) string {
+	if h.stateB != nil {
+		return s.intern(h.stateB)
+	}
+	return s.internString(h.state)
 }
 
 func (s *scanner) internString(v string) string {

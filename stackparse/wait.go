@@ -125,7 +125,9 @@ var stateWaits = map[string]Wait{
 // header where it is specific (Go 1.24+ names every sync wait; 1.20–1.23
 // print "semacquire" for some), and otherwise reads the stack: the
 // innermost sync frame for "semacquire" and for aggregated profiles (which
-// have no state), asyncPreempt for a busy "runnable" goroutine.
+// have no state), asyncPreempt for a busy "runnable" goroutine (and a busy
+// goroutine in a profile). In debug=1 profiles, which print no runtime
+// frames, channel and select waits cannot be told and are WaitOther.
 func Classify(g *Goroutine) Wait {
 	w, ok := stateWaits[g.State]
 	switch {
@@ -139,6 +141,11 @@ func Classify(g *Goroutine) Wait {
 	case g.State == "semacquire" || g.State == "":
 		if w, ok := waitFromStack(g); ok {
 			return w
+		}
+		if g.State == "" && (hasFunc(g, "runtime.asyncPreempt") || hasFunc(g, "runtime/pprof.writeGoroutine")) {
+			// A profile: preempted while busy, or the goroutine
+			// writing the profile itself.
+			return WaitRunning
 		}
 		return WaitOther
 	}
@@ -208,6 +215,7 @@ func waitFromStack(g *Goroutine) (Wait, bool) {
 //     SIGQUIT dumps. Waiters on the same object share it, so it serves to
 //     group them, but it is not the object's own address.
 func (g *Goroutine) WaitAddress() (uint64, bool) {
+	// The functions read here are those of addressFuncs.
 	var sema uint64
 	var haveSema bool
 	for _, f := range g.Frames {
@@ -239,4 +247,14 @@ func firstArg(args string) (uint64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// addressFuncs are the functions whose arguments WaitAddress reads.
+var addressFuncs = map[string]bool{
+	"internal/sync.(*Mutex).lockSlow": true,
+	"sync.(*Mutex).lockSlow":          true,
+	"runtime.chanrecv":                true,
+	"runtime.chansend":                true,
+	"sync.runtime_notifyListWait":     true,
+	"runtime.semacquire1":             true,
 }

@@ -216,7 +216,7 @@ func (e *engine) diagnoseText() {
 			}
 			e.hangs = append(e.hangs, h)
 			var b strings.Builder
-			writeHang(&b, h)
+			writeHang(&b, h, e.base)
 			fmt.Fprint(e.stderr, b.String())
 		}
 	}
@@ -255,7 +255,7 @@ func (e *engine) offlineStalls() {
 	for _, h := range e.hangs {
 		if h.Capture == "none" {
 			var b strings.Builder
-			writeHang(&b, h)
+			writeHang(&b, h, e.base)
 			fmt.Fprint(e.stderr, b.String())
 		}
 	}

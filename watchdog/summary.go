@@ -31,11 +31,19 @@ type DumpSummary struct {
 	Buckets      []StackGroup         `json:"buckets"`
 	Hidden       int                  `json:"hidden"` // runtime and testing-package goroutines left out (see All)
 	Filtered     bool                 `json:"filtered"`
+	BucketsOnly  bool                 `json:"buckets_only"` // --buckets: only Buckets is filled in
 	LockGroups   []LockGroup          `json:"lock_groups"`
 	LockCycles   []LockCycle          `json:"lock_cycles"`
-	Warnings     []stackparse.Warning `json:"warnings"`
+	Warnings     []SummaryWarning     `json:"warnings"`
 	// WarningsDropped counts warnings beyond the parser's bound.
 	WarningsDropped int `json:"warnings_dropped"`
+}
+
+// SummaryWarning is a line of the input the parser could not place.
+type SummaryWarning struct {
+	Line int    `json:"line"` // 1-based line number in the input (of the package's output, for a go test -json stream)
+	Text string `json:"text"` // the line, cut at 200 bytes
+	Msg  string `json:"msg"`  // what was wrong with it
 }
 
 // SummaryRunningTest is an entry of a dump's "running tests:" list.
@@ -96,7 +104,19 @@ type SummaryOptions struct {
 	KeepPointers bool           // group by argument values too
 	Modules      []string       // module paths preferred for locations
 	Base         string         // directory locations are made relative to
+
+	// BucketsOnly makes SummarizeDumps fill in Buckets only (no tests,
+	// other goroutines, lock groups or cycles: those need every
+	// goroutine of the dump at once), grouping goroutines as they are
+	// read and keeping one per bucket plus at most MaxBucketIDs ids, so
+	// that memory depends on the number of distinct stacks, not on the
+	// size of the dump. Test is ignored.
+	BucketsOnly bool
 }
+
+// MaxBucketIDs is how many goroutine ids a bucket lists with
+// SummaryOptions.BucketsOnly; Count still counts them all.
+const MaxBucketIDs = 1000
 
 // SummarizeDumps reads every dump in r (anything ReadDumps reads) and
 // hands the summary of each to each as soon as the dump is complete, in
@@ -105,11 +125,68 @@ type SummaryOptions struct {
 // same stack share their frames (stackparse.Parser.ShareFrames), so a
 // goroutine costs its header fields only. The error is that of reading r.
 func SummarizeDumps(r io.Reader, o SummaryOptions, each func(*DumpSummary)) error {
+	if o.BucketsOnly {
+		return bucketDumps(r, o, each)
+	}
 	p := &stackparse.Parser{
 		ShareFrames: !o.KeepPointers,
 		OnDump: func(d *stackparse.Dump) {
 			each(SummarizeDump(d, o))
 			d.Goroutines = nil // summarized: let them go
+		},
+	}
+	_, err := ScanDumps(r, p)
+	return err
+}
+
+// bucketDumps is SummarizeDumps with BucketsOnly: goroutines are grouped
+// as they are parsed and dropped, but for one per bucket.
+func bucketDumps(r io.Reader, o SummaryOptions, each func(*DumpSummary)) error {
+	f := newGoroutineFilter(o)
+	gopts := stackparse.GroupOptions{KeepPointers: o.KeepPointers}
+	var cur *stackparse.Dump
+	var gr *stackparse.Grouper
+	hidden := 0
+	start := func(d *stackparse.Dump) {
+		if d != cur {
+			cur, gr, hidden = d, stackparse.NewGrouper(gopts), 0
+			f.kinds = make(map[*stackparse.Frame]stackKind)
+		}
+	}
+	p := &stackparse.Parser{
+		ShareFrames: !o.KeepPointers,
+		OnGoroutine: func(d *stackparse.Dump, g *stackparse.Goroutine) {
+			start(d)
+			if !f.keep(g) {
+				if f.hidden(g) {
+					hidden += max(g.Count, 1)
+				}
+				return
+			}
+			b := gr.Add(g)
+			if len(b.Goroutines) > 1 {
+				b.Goroutines = b.Goroutines[:1]
+			}
+			if len(b.IDs) > MaxBucketIDs {
+				b.IDs = b.IDs[:MaxBucketIDs]
+			}
+		},
+		OnDump: func(d *stackparse.Dump) {
+			start(d)
+			s := SummarizeDump(&stackparse.Dump{
+				Kind: d.Kind, Reason: d.Reason, TimeoutAfter: d.TimeoutAfter, RunningTests: d.RunningTests,
+				Warnings: d.Warnings, StartLine: d.StartLine, NumGoroutines: d.NumGoroutines, WarningsDropped: d.WarningsDropped,
+			}, o)
+			s.BucketsOnly = true
+			s.Filtered = len(o.States) > 0 || o.Package != nil
+			s.Hidden = hidden
+			in := diagInput{modules: o.Modules, base: o.Base}
+			for _, b := range gr.Buckets() {
+				s.Buckets = append(s.Buckets, bucketGroup(b, nil, in))
+			}
+			sort.SliceStable(s.Buckets, func(i, j int) bool { return s.Buckets[i].Count > s.Buckets[j].Count })
+			cur, gr = nil, nil
+			each(s)
 		},
 	}
 	_, err := ScanDumps(r, p)
@@ -149,11 +226,11 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		Buckets:         []StackGroup{},
 		LockGroups:      []LockGroup{},
 		LockCycles:      []LockCycle{},
-		Warnings:        d.Warnings,
+		Warnings:        make([]SummaryWarning, 0, len(d.Warnings)),
 		WarningsDropped: d.WarningsDropped,
 	}
-	if s.Warnings == nil {
-		s.Warnings = []stackparse.Warning{}
+	for _, w := range d.Warnings {
+		s.Warnings = append(s.Warnings, SummaryWarning{Line: w.Line, Text: w.Text, Msg: w.Msg})
 	}
 	if s.Goroutines == 0 {
 		for _, g := range d.Goroutines {
@@ -165,51 +242,8 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	}
 	in := diagInput{modules: o.Modules, base: o.Base}
 	gopts := stackparse.GroupOptions{KeepPointers: o.KeepPointers}
-	// Goroutines with one stack share their frames (SummarizeDumps):
-	// judge each stack once.
-	kinds := make(map[*stackparse.Frame]stackKind)
-	hidden := func(g *stackparse.Goroutine) bool {
-		if o.All {
-			return false
-		}
-		if stackparse.Classify(g) == stackparse.WaitRuntime {
-			return true
-		}
-		var k stackKind
-		if len(g.Frames) > 0 {
-			var ok bool
-			if k, ok = kinds[&g.Frames[0]]; !ok {
-				k = kindOfStack(g.Frames)
-				kinds[&g.Frames[0]] = k
-			}
-		}
-		return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
-	}
-	keep := func(g *stackparse.Goroutine) bool {
-		if hidden(g) {
-			return false
-		}
-		if len(o.States) > 0 {
-			st := stackparse.Classify(g).String()
-			ok := false
-			for _, w := range o.States {
-				ok = ok || strings.EqualFold(strings.TrimSpace(w), st)
-			}
-			if !ok {
-				return false
-			}
-		}
-		if o.Package != nil {
-			ok := false
-			for _, f := range g.Frames {
-				ok = ok || o.Package.MatchString(f.Package())
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
-	}
+	f := newGoroutineFilter(o)
+	hidden, keep := f.hidden, f.keep
 	s.Filtered = len(o.States) > 0 || o.Package != nil || o.Test != nil
 
 	// Tests: from the running list when there is one (it has subtest
@@ -246,6 +280,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	inTest := make(map[*stackparse.Goroutine]bool)
 	testGs := make(map[*stackparse.Goroutine]bool) // goroutines running a listed test
 	testOf := make(map[*stackparse.Goroutine]string)
+	matched := make(map[*stackparse.Goroutine]bool) // members of the tests shown (with --test)
 	for _, name := range names {
 		r := assigned[name]
 		if r == nil {
@@ -261,6 +296,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		for _, g := range r.Members {
 			inTest[g] = true
 			testOf[g] = name
+			matched[g] = true
 			if keep(g) || g == r.Goroutine && !s.Filtered {
 				members = append(members, g)
 			}
@@ -295,6 +331,9 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 				s.Hidden += max(g.Count, 1)
 			}
 			continue
+		}
+		if o.Test != nil && !matched[g] {
+			continue // only the goroutines of the tests asked for
 		}
 		all = append(all, g)
 		if !inTest[g] && o.Test == nil {
@@ -400,6 +439,66 @@ func argWords(args string) []uint64 {
 	return out
 }
 
+// goroutineFilter decides which goroutines a summary shows.
+type goroutineFilter struct {
+	o SummaryOptions
+	// Goroutines with one stack share their frames (SummarizeDumps):
+	// judge each stack once.
+	kinds map[*stackparse.Frame]stackKind
+}
+
+func newGoroutineFilter(o SummaryOptions) *goroutineFilter {
+	return &goroutineFilter{o: o, kinds: make(map[*stackparse.Frame]stackKind)}
+}
+
+// hidden reports a goroutine of the runtime or the testing package, left
+// out unless All.
+func (f *goroutineFilter) hidden(g *stackparse.Goroutine) bool {
+	if f.o.All {
+		return false
+	}
+	if stackparse.Classify(g) == stackparse.WaitRuntime {
+		return true
+	}
+	var k stackKind
+	if len(g.Frames) > 0 {
+		var ok bool
+		if k, ok = f.kinds[&g.Frames[0]]; !ok {
+			k = kindOfStack(g.Frames)
+			f.kinds[&g.Frames[0]] = k
+		}
+	}
+	return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
+}
+
+// keep reports whether g is shown: not hidden, and in the states and
+// packages asked for (tests are filtered elsewhere).
+func (f *goroutineFilter) keep(g *stackparse.Goroutine) bool {
+	if f.hidden(g) {
+		return false
+	}
+	if len(f.o.States) > 0 {
+		st := stackparse.Classify(g).String()
+		ok := false
+		for _, w := range f.o.States {
+			ok = ok || strings.EqualFold(strings.TrimSpace(w), st)
+		}
+		if !ok {
+			return false
+		}
+	}
+	if f.o.Package != nil {
+		ok := false
+		for _, fr := range g.Frames {
+			ok = ok || f.o.Package.MatchString(fr.Package())
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // isSubtest reports whether a test goroutine runs a subtest: its parent
 // is known (Go 1.21+ print it), or, for older dumps, it runs a closure of
 // the test function (TestParent.func1) rather than the test function
@@ -471,25 +570,12 @@ func stackGroups(gs []*stackparse.Goroutine, test *stackparse.Goroutine, tests m
 	buckets := stackparse.Group(gs, opts)
 	out := make([]StackGroup, 0, len(buckets))
 	for _, b := range buckets {
-		g0 := b.Goroutines[0]
-		sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels}
-		if len(g0.Frames) == 0 && g0.StackUnavailable {
-			sg.StackUnavailable = true
-			sg.Stack = []string{}
-		}
+		sg := bucketGroup(b, test, in)
 		for _, g := range b.Goroutines {
 			if tests[g] {
 				sg.Role = "test"
 			}
 		}
-		// Aggregated profiles have no goroutine ids.
-		ids := sg.IDs[:0:0]
-		for _, id := range sg.IDs {
-			if id != 0 {
-				ids = append(ids, id)
-			}
-		}
-		sg.IDs = ids
 		out = append(out, sg)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -499,6 +585,25 @@ func stackGroups(gs []*stackparse.Goroutine, test *stackparse.Goroutine, tests m
 		return out[i].Count > out[j].Count
 	})
 	return out
+}
+
+// bucketGroup describes one bucket.
+func bucketGroup(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) StackGroup {
+	g0 := b.Goroutines[0]
+	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels}
+	if len(g0.Frames) == 0 && g0.StackUnavailable {
+		sg.StackUnavailable = true
+		sg.Stack = []string{}
+	}
+	// Aggregated profiles have no goroutine ids.
+	ids := make([]int64, 0, len(sg.IDs))
+	for _, id := range sg.IDs {
+		if id != 0 {
+			ids = append(ids, id)
+		}
+	}
+	sg.IDs = ids
+	return sg
 }
 
 // lockGroups finds goroutines blocked on the same address.

@@ -102,3 +102,45 @@ func BenchmarkSummarizeDumps(b *testing.B) {
 		}
 	}
 }
+
+// FuzzSummarize: no input makes the summary panic, with or without
+// shared frames, and every goroutine read is either shown or hidden.
+func FuzzSummarize(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "go1.2[06]", "*.txt"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		err := SummarizeDumps(strings.NewReader(in), SummaryOptions{}, func(s *DumpSummary) {
+			n := s.Hidden
+			for _, b := range s.Buckets {
+				n += b.Count
+			}
+			if n != s.Goroutines {
+				t.Errorf("%d goroutines, %d shown or hidden", s.Goroutines, n)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := SummarizeDumps(strings.NewReader(in), SummaryOptions{BucketsOnly: true}, func(s *DumpSummary) {
+			n := s.Hidden
+			for _, b := range s.Buckets {
+				n += b.Count
+			}
+			if n != s.Goroutines {
+				t.Errorf("buckets only: %d goroutines, %d shown or hidden", s.Goroutines, n)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ds, _ := ReadDumps(strings.NewReader(in))
+		for _, d := range ds {
+			SummarizeDump(d, SummaryOptions{All: true, KeepPointers: true})
+		}
+	})
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,18 +17,30 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog"
 )
 
 const stacksUsage = `Usage: hangdog stacks [flags] [FILE|-]...
 
 Reads goroutine dumps (SIGQUIT tracebacks, "panic: test timed out" with its
-running tests list, deadlock reports, runtime.Stack, pprof goroutine profiles,
-a whole CI log, or a go test -json stream) and prints, per dump, the
-goroutines grouped per test and classified: what each waits on, and where in
-your code. With no FILE, or with -, reads standard input.
+running tests list, deadlock reports, panics, runtime.Stack, pprof goroutine
+profiles debug=2, debug=1 and debug=0 (gzipped proto), a whole CI log, or a
+go test -json stream) and prints, per dump, the goroutines grouped per test
+and classified: what each waits on, and where in your code. With no FILE,
+or with -, reads standard input. Several dumps in one input are summarised
+one by one, in order.
 
 Flags:
+`
+
+const stacksUsageTail = `
+Exit codes:
+  0    every input was read (with or without a dump in it)
+  1    an input could not be read (one line each on stderr; the others are
+       still summarised)
+  2    bad flag or value
+  4    the output could not be written
 `
 
 type stacksOptions struct {
@@ -37,6 +50,7 @@ type stacksOptions struct {
 	state        string
 	pkg          string
 	keepPointers bool
+	buckets      bool
 	color        string
 	help         bool
 }
@@ -48,25 +62,26 @@ func runStacks(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
 	fs.BoolVar(&o.json, "json", false, "print the versioned JSON form (see README)")
-	fs.StringVar(&o.test, "test", "", "only goroutines of tests whose name matches `REGEXP`")
+	fs.StringVar(&o.test, "test", "", "only the tests whose name matches `REGEXP` (goroutines of no test are left out)")
 	fs.StringVar(&o.state, "state", "", "only goroutines in these states, comma-separated (`LIST` of names like \"chan receive,sync.Mutex.Lock\")")
 	fs.StringVar(&o.pkg, "pkg", "", "only goroutines with a frame in a package matching `REGEXP`")
-	fs.BoolVar(&o.all, "all", false, "include the runtime's own goroutines")
+	fs.BoolVar(&o.all, "all", false, "include the runtime's and the testing package's own goroutines (GC workers, timers, the test binary's main goroutine, the timeout alarm)")
 	fs.BoolVar(&o.keepPointers, "keep-pointers", false, "group goroutines with different argument values apart")
-	fs.StringVar(&o.color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set), always, never")
+	fs.BoolVar(&o.buckets, "buckets", false, "only group the goroutines by stack, as they are read: no tests, no lock analysis; memory then depends on the number of distinct stacks only")
+	fs.StringVar(&o.color, "color", "auto", "colour `WHEN`: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVarP(&o.help, "help", "h", false, "print this help")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, stacksUsage+fs.FlagUsages())
+			io.WriteString(stdout, stacksUsage+flagUsages(fs)+stacksUsageTail)
 			return errHelp
 		}
 		return &usageError{fmt.Errorf("stacks: %w", err)}
 	}
 	if o.help {
-		io.WriteString(stdout, stacksUsage+fs.FlagUsages())
+		io.WriteString(stdout, stacksUsage+flagUsages(fs)+stacksUsageTail)
 		return errHelp
 	}
-	so := watchdog.SummaryOptions{All: o.all, KeepPointers: o.keepPointers}
+	so := watchdog.SummaryOptions{All: o.all, KeepPointers: o.keepPointers, BucketsOnly: o.buckets}
 	var err error
 	if o.test != "" {
 		if so.Test, err = regexp.Compile(o.test); err != nil {
@@ -79,7 +94,19 @@ func runStacks(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 	}
 	if o.state != "" {
-		so.States = strings.Split(o.state, ",")
+		known := map[string]bool{}
+		var names []string
+		for w := stackparse.WaitOther; w <= stackparse.WaitRuntime; w++ {
+			known[w.String()] = true
+			names = append(names, strconv.Quote(w.String()))
+		}
+		for _, st := range strings.Split(o.state, ",") {
+			st = strings.TrimSpace(st)
+			if !known[st] {
+				return &usageError{fmt.Errorf("stacks: --state: unknown state %q (want some of %s)", st, strings.Join(names, ", "))}
+			}
+			so.States = append(so.States, st)
+		}
 	}
 	color, err := useColor(o.color, stdout)
 	if err != nil {
@@ -134,6 +161,7 @@ func summarizeFile(name string, stdin io.Reader, so watchdog.SummaryOptions, eac
 // stacksWriter prints summaries as they come: a JSON array, or text.
 type stacksWriter struct {
 	w     *bufio.Writer
+	buf   bytes.Buffer
 	json  bool
 	color bool
 	n     int
@@ -149,11 +177,17 @@ func (sw *stacksWriter) summary(s *watchdog.DumpSummary) {
 		writeSummary(sw.w, sw.n, s, sw.color)
 		return
 	}
-	b, err := json.MarshalIndent(s, "  ", "  ")
-	if err != nil {
+	// An Encoder, for SetEscapeHTML(false): "<", ">" and "&" in names
+	// and warning text stay readable.
+	sw.buf.Reset()
+	enc := json.NewEncoder(&sw.buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	if err := enc.Encode(s); err != nil {
 		sw.err = err
 		return
 	}
+	b := bytes.TrimSuffix(sw.buf.Bytes(), []byte("\n"))
 	if sw.n == 1 {
 		sw.w.WriteString("[\n  ")
 	} else {
@@ -251,6 +285,15 @@ func writeSummary(w io.Writer, n int, s *watchdog.DumpSummary, color bool) {
 		fmt.Fprintf(w, "\n%s [%s] %s at %s\n", p.paint("1", t.Test), t.Phase, p.state(t.State), t.Location)
 		fmt.Fprintf(w, "    %s\n", t.Summary)
 		writeGroups(w, p, t.Goroutines)
+		for _, c := range s.LockCycles {
+			if c.Test == t.Test {
+				writeCycle(w, p, c)
+			}
+		}
+	}
+	if s.BucketsOnly && len(s.Buckets) > 0 {
+		fmt.Fprintf(w, "\n%s\n", p.paint("1", "goroutines, grouped by stack"))
+		writeGroups(w, p, s.Buckets)
 	}
 	if len(s.Other) > 0 {
 		title := "other goroutines"
@@ -260,10 +303,19 @@ func writeSummary(w io.Writer, n int, s *watchdog.DumpSummary, color bool) {
 		fmt.Fprintf(w, "\n%s\n", p.paint("1", title))
 		writeGroups(w, p, s.Other)
 	}
-	if len(s.LockGroups) > 0 {
+	var loose []watchdog.LockCycle
+	for _, c := range s.LockCycles {
+		if c.Test == "" {
+			loose = append(loose, c)
+		}
+	}
+	if len(s.LockGroups) > 0 || len(loose) > 0 {
 		fmt.Fprintf(w, "\n%s\n", p.paint("1", "waiting on the same object"))
 		for _, l := range s.LockGroups {
 			fmt.Fprintf(w, "    %s %s: %d goroutines %s\n", p.state(l.State), l.Address, len(l.IDs), idList(l.IDs, 8))
+		}
+		for _, c := range loose {
+			writeCycle(w, p, c)
 		}
 	}
 	if len(s.Warnings) > 0 {
@@ -276,6 +328,12 @@ func writeSummary(w io.Writer, n int, s *watchdog.DumpSummary, color bool) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// writeCycle prints a possible lock-order cycle.
+func writeCycle(w io.Writer, p painter, c watchdog.LockCycle) {
+	fmt.Fprintf(w, "    %s: goroutine %d waits on mutex %s with %s in its arguments, which is or holds mutex %s, which goroutine %d waits on; goroutine %d likewise (%s in its arguments)\n",
+		p.paint("31", "possible lock-order cycle"), c.IDs[0], c.Addresses[0], c.Objects[0], c.Addresses[1], c.IDs[1], c.IDs[1], c.Objects[1])
 }
 
 // idList prints at most max ids: "7,11,15,…".

@@ -127,10 +127,17 @@ func dumpFixture(rel, name string) string {
 	return filepath.Join("..", "..", "stackparse", "testdata", "dumps", rel, name)
 }
 
-func releases(t *testing.T) []string {
+// releases lists the releases that have all the named fixtures.
+func releases(t *testing.T, files ...string) []string {
 	dirs, _ := filepath.Glob(filepath.Join("..", "..", "stackparse", "testdata", "dumps", "go1.*"))
 	var out []string
+next:
 	for _, d := range dirs {
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(d, f)); err != nil {
+				continue next
+			}
+		}
 		out = append(out, filepath.Base(d))
 	}
 	if len(out) == 0 {
@@ -167,7 +174,7 @@ func TestStacksTimeoutProperties(t *testing.T) {
 		"TestParent/wg":   {watchdog.PhaseTest, "sync.WaitGroup.Wait", "hang_test.go:32"},
 		"TestWaits":       {watchdog.PhaseTest, "chan receive", "hang_test.go:59"},
 	}
-	for _, rel := range releases(t) {
+	for _, rel := range releases(t, "timeout.txt") {
 		t.Run(rel, func(t *testing.T) {
 			t.Parallel()
 			ss := stacksJSON(t, dumpFixture(rel, "timeout.txt"))
@@ -175,9 +182,24 @@ func TestStacksTimeoutProperties(t *testing.T) {
 				t.Fatalf("%d dumps", len(ss))
 			}
 			s := ss[0]
-			// Up to 1.22 the list names the parent TestParent too.
-			if s.Version != watchdog.StacksVersion || s.Kind != "test-timeout" || len(s.RunningTests) < 6 {
+			// Up to 1.22 the list names the parent TestParent too;
+			// before 1.20 there is no list, and subtests are named by
+			// their goroutine.
+			old := len(s.RunningTests) == 0
+			if s.Version != watchdog.StacksVersion || s.Kind != "test-timeout" || len(s.RunningTests) < 6 && !(old && rel < "go1.20") {
 				t.Errorf("version %d kind %q running %v", s.Version, s.Kind, s.RunningTests)
+			}
+			if old {
+				for i := range s.Tests {
+					if !strings.HasPrefix(s.Tests[i].Test, "TestParent/… (goroutine ") {
+						continue
+					}
+					if strings.HasSuffix(s.Tests[i].Location, "hang_test.go:26") {
+						s.Tests[i].Test = "TestParent/chan"
+					} else {
+						s.Tests[i].Test = "TestParent/wg"
+					}
+				}
 			}
 			var names []string
 			for _, ts := range s.Tests {
@@ -210,7 +232,7 @@ func TestStacksTimeoutProperties(t *testing.T) {
 			// Go 1.20 prints no parent ids: goroutines started by
 			// helpers (LockOrder, StartAll) cannot be traced to a test
 			// and are shown among the others.
-			if rel == "go1.20" {
+			if rel <= "go1.20" {
 				if len(s.Other) < 14 {
 					t.Errorf("go1.20: %d other groups, want the helpers' goroutines", len(s.Other))
 				}
@@ -236,6 +258,9 @@ func TestStacksTimeoutProperties(t *testing.T) {
 				states := map[string]bool{}
 				for _, g := range ts.Goroutines {
 					states[g.State] = true
+					if g.State == "chan send" && g.CreatedBy != "example.com/gen/hang.StartAll" {
+						t.Errorf("TestWaits: chan send goroutine created by %q", g.CreatedBy)
+					}
 				}
 				for _, st := range []string{"sync.Mutex.Lock", "sync.RWMutex.RLock", "sync.RWMutex.Lock", "chan send",
 					"chan receive (nil chan)", "chan send (nil chan)", "select", "select (no cases)",
@@ -254,7 +279,7 @@ func TestStacksTimeoutProperties(t *testing.T) {
 // goroutines are hidden, and waiters on one channel are grouped.
 func TestStacksSIGQUITProperties(t *testing.T) {
 	t.Parallel()
-	for _, rel := range releases(t) {
+	for _, rel := range releases(t, "sigquit_test.txt") {
 		t.Run(rel, func(t *testing.T) {
 			t.Parallel()
 			ss := stacksJSON(t, dumpFixture(rel, "sigquit_test.txt"))
@@ -319,7 +344,9 @@ func TestStacksStreams(t *testing.T) {
 		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
 			var found *watchdog.TestSummary
+			var cycles []watchdog.LockCycle
 			for _, s := range stacksJSON(t, f) {
+				cycles = append(cycles, s.LockCycles...)
 				if !strings.Contains(s.Reason, "(package ") {
 					t.Errorf("reason %q does not name the package", s.Reason)
 				}
@@ -332,6 +359,15 @@ func TestStacksStreams(t *testing.T) {
 			}
 			if !strings.HasSuffix(found.Location, w.location) || !slices.Contains(w.states, found.State) {
 				t.Errorf("%s %q at %s, want %q at %s", w.test, found.State, found.Location, w.states, w.location)
+			}
+			// Transfer(from, to) prints both accounts: the cycle of
+			// mutexcycle shows. Nothing else here is one.
+			wantCycles := 0
+			if w.test == "TestConcurrentTransfers" {
+				wantCycles = 1
+			}
+			if len(cycles) != wantCycles || wantCycles == 1 && cycles[0].Test != w.test {
+				t.Errorf("lock cycles %+v, want %d", cycles, wantCycles)
 			}
 		})
 	}
@@ -347,6 +383,17 @@ func TestStacksFilters(t *testing.T) {
 		s := stacksJSON(t, "--test", "^TestWaits$", in)[0]
 		if len(s.Tests) != 1 || s.Tests[0].Test != "TestWaits" || len(s.Other) != 0 || !s.Filtered {
 			t.Errorf("tests %+v, other %d, filtered %v", s.Tests, len(s.Other), s.Filtered)
+		}
+		n := 0
+		for _, g := range s.Tests[0].Goroutines {
+			n += g.Count
+		}
+		m := 0
+		for _, b := range s.Buckets {
+			m += b.Count
+		}
+		if n != m {
+			t.Errorf("buckets hold %d goroutines, TestWaits has %d", m, n)
 		}
 	})
 	t.Run("state", func(t *testing.T) {
@@ -399,6 +446,13 @@ func TestStacksFilters(t *testing.T) {
 		a, b := stacksJSON(t, in)[0], stacksJSON(t, "--keep-pointers", in)[0]
 		if len(b.Buckets) <= len(a.Buckets) {
 			t.Errorf("%d buckets with --keep-pointers, %d without", len(b.Buckets), len(a.Buckets))
+		}
+	})
+	t.Run("bad state", func(t *testing.T) {
+		t.Parallel()
+		_, errs, code := stacksRun(t, "", "--state", "chan recv", in)
+		if code != watchdog.ExitUsage || !strings.Contains(errs, `unknown state "chan recv"`) {
+			t.Errorf("exit %d, stderr %q", code, errs)
 		}
 	})
 	t.Run("bad regexp", func(t *testing.T) {
@@ -566,7 +620,7 @@ func TestStacksUnreadable(t *testing.T) {
 // same program.
 func TestStacksProto(t *testing.T) {
 	t.Parallel()
-	for _, rel := range releases(t) {
+	for _, rel := range releases(t, "pprof_debug0.pb.gz") {
 		t.Run(rel, func(t *testing.T) {
 			t.Parallel()
 			ss := stacksJSON(t, dumpFixture(rel, "pprof_debug0.pb.gz"))
@@ -604,5 +658,109 @@ func TestStacksProto(t *testing.T) {
 				t.Errorf("stdin: exit %d", code)
 			}
 		})
+	}
+}
+
+// TestStacksPaths: -trimpath paths (the fixture program) and a module
+// under a non-ASCII directory with a space come out as printed.
+func TestStacksPaths(t *testing.T) {
+	t.Parallel()
+	s := stacksJSON(t, dumpFixture("go1.26", "nonascii.txt"))[0]
+	ts := findTest(s, "TestMutexLeaf")
+	if ts == nil || ts.Location != "/src/ünïcødé 目录/hang/waits.go:55" {
+		t.Errorf("TestMutexLeaf: %+v", ts)
+	}
+	for _, rel := range releases(t, "stack.txt") {
+		s := stacksJSON(t, dumpFixture(rel, "stack.txt"))[0]
+		for _, b := range s.Buckets {
+			if !strings.HasPrefix(b.Location, "example.com/gen/") {
+				t.Errorf("%s: location %q, want the -trimpath form", rel, b.Location)
+			}
+		}
+	}
+}
+
+func TestStacksHelp(t *testing.T) {
+	t.Parallel()
+	out, _, code := stacksRun(t, "", "--help")
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	checkGolden(t, filepath.Join("testdata", "stacks", "help.golden"), out)
+}
+
+// TestStacksDamaged: the timeout dump of every release as a CI log shows
+// it (a timestamp on every line, CRLF, tabs turned into spaces) says the
+// same as the clean dump.
+func TestStacksDamaged(t *testing.T) {
+	t.Parallel()
+	for _, rel := range releases(t, "timeout.txt") {
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(dumpFixture(rel, "timeout.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var damaged strings.Builder
+			damaged.WriteString("2024-05-01T10:00:00.0000000Z ##[group]Run go test ./...\r\n")
+			for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+				damaged.WriteString("2024-05-01T10:00:01.1234567Z " + strings.ReplaceAll(l, "\t", "    ") + "\r\n")
+			}
+			path := filepath.Join(t.TempDir(), "ci.log")
+			if err := os.WriteFile(path, []byte(damaged.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			clean, dirty := stacksJSON(t, dumpFixture(rel, "timeout.txt")), stacksJSON(t, path)
+			if len(dirty) != 1 || len(dirty[0].Warnings) != 0 {
+				t.Fatalf("%d dumps, warnings %+v", len(dirty), dirty)
+			}
+			summary := func(s watchdog.DumpSummary) string {
+				var b strings.Builder
+				for _, ts := range s.Tests {
+					b.WriteString(ts.Summary + "\n")
+				}
+				return b.String()
+			}
+			if a, b := summary(clean[0]), summary(dirty[0]); a != b {
+				t.Errorf("damaged:\n%s\nclean:\n%s", b, a)
+			}
+		})
+	}
+}
+
+// TestStacksBuckets: --buckets groups as it reads and says the same of the
+// buckets as the full summary (ids aside: at most MaxBucketIDs each).
+func TestStacksBuckets(t *testing.T) {
+	t.Parallel()
+	for _, f := range []string{"timeout.txt", "sigquit_test.txt", "crash.txt", "pprof_debug0.pb.gz", "labels.txt"} {
+		in := dumpFixture("go1.26", f)
+		full, only := stacksJSON(t, in), stacksJSON(t, "--buckets", in)
+		if len(full) != len(only) {
+			t.Fatalf("%s: %d dumps, %d with --buckets", f, len(full), len(only))
+		}
+		for i := range full {
+			a, b := full[i], only[i]
+			if !b.BucketsOnly || len(b.Tests) != 0 || b.Goroutines != a.Goroutines || b.Hidden != a.Hidden || len(b.Buckets) != len(a.Buckets) {
+				t.Errorf("%s: buckets-only %v, %d tests, %d/%d goroutines, %d/%d hidden, %d/%d buckets", f, b.BucketsOnly, len(b.Tests),
+					b.Goroutines, a.Goroutines, b.Hidden, a.Hidden, len(b.Buckets), len(a.Buckets))
+				continue
+			}
+			counts := map[string]int{}
+			for _, g := range a.Buckets {
+				counts[strings.Join(g.Stack, ";")] += g.Count
+			}
+			for _, g := range b.Buckets {
+				counts[strings.Join(g.Stack, ";")] -= g.Count
+			}
+			for k, v := range counts {
+				if v != 0 {
+					t.Errorf("%s: bucket %s differs by %d", f, k, v)
+				}
+			}
+		}
+	}
+	out, _, _ := stacksRun(t, "", "--buckets", "--color", "never", dumpFixture("go1.26", "timeout.txt"))
+	if !strings.Contains(out, "goroutines, grouped by stack") {
+		t.Errorf("text:\n%s", out)
 	}
 }

@@ -34,13 +34,10 @@ func main() {
 		buf := make([]byte, 1<<20)
 		n := runtime.Stack(buf, true)
 		os.Stdout.Write(buf[:n])
-	case "pprof1", "pprof2":
+	case "pprof0", "pprof1", "pprof2":
 		labelled()
 		hang.StartAll(false)
-		debug := 1
-		if os.Args[1] == "pprof2" {
-			debug = 2
-		}
+		debug := int(os.Args[1][len("pprof")] - '0')
 		pprof.Lookup("goroutine").WriteTo(os.Stdout, debug)
 	case "sigquit":
 		labelled()
@@ -84,11 +81,19 @@ func main() {
 		n := runtime.Stack(buf, true)
 		os.Stdout.Write(buf[:n])
 	case "big":
-		n := 40000
+		// big [N [DEPTH]]: N goroutines (default 40000); one in four
+		// sits in a recursion up to DEPTH frames deep (default 20).
+		n, depth := 40000, 20
 		if len(os.Args) > 2 {
 			n, _ = strconv.Atoi(os.Args[2])
 		}
-		big(n)
+		if len(os.Args) > 3 {
+			depth, _ = strconv.Atoi(os.Args[3])
+		}
+		if depth < 1 {
+			depth = 1
+		}
+		big(n, depth)
 		pprof.Lookup("goroutine").WriteTo(os.Stdout, 2)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown scenario", os.Args[1])
@@ -127,25 +132,4 @@ func deep(n int) int {
 		return 0
 	}
 	return deep(n-1) + 1
-}
-
-func big(n int) {
-	var mu sync.Mutex
-	mu.Lock()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	ch := make(chan int)
-	for i := 0; i < n; i++ {
-		switch i % 4 {
-		case 0:
-			go func() { mu.Lock() }()
-		case 1:
-			go func() { wg.Wait() }()
-		case 2:
-			go func() { <-ch }()
-		case 3:
-			go func(d int) { deep(d) }(i % 20)
-		}
-	}
-	time.Sleep(time.Duration(n/100+200) * time.Millisecond)
 }
