@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -337,7 +338,16 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		stdout = &unprefixReader{br: bufio.NewReaderSize(e.cfg.Input, 64<<10)}
 	} else {
 		env := e.cfg.Env
-		if !e.cfg.NoAgent && len(e.cfg.RawCommand) == 0 {
+		useAgent := !e.cfg.NoAgent && len(e.cfg.RawCommand) == 0
+		if useAgent {
+			if v, ok := e.goMinor(argv[0], abs); ok && v < 24 && !vetOff(e.cfg.Args) {
+				// Before Go 1.24, the vet step of go test cannot read
+				// files that -overlay adds: the build would fail.
+				useAgent = false
+				e.warnOnce("agent", fmt.Sprintf("hangdog: go1.%d's vet cannot read overlay files: no agent in the test binaries, stalls are captured with SIGQUIT (Go 1.24+, or -vet=off, keeps the agent)", v))
+			}
+		}
+		if useAgent {
 			inj, err := agent.Prepare(ctx, agent.PrepareOptions{Go: argv[0], Dir: abs, Env: e.cfg.Env, Args: argv[2:]})
 			if err != nil {
 				e.warnOnce("agent", fmt.Sprintf("hangdog: no agent in the test binaries (%v): stalls are captured with SIGQUIT", err))
@@ -756,4 +766,44 @@ func (e *engine) defaultHistory() (string, error) {
 		}
 	}
 	return history.DefaultPath(root, strings.Join(variant, " "))
+}
+
+// goMinor returns the minor version of the go command that will run (it
+// honours GOTOOLCHAIN in the run's environment): 23 for go1.23.12.
+func (e *engine) goMinor(goCmd, dir string) (int, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goCmd, "env", "GOVERSION")
+	cmd.Dir = dir
+	cmd.Env = e.cfg.Env
+	proc.Configure(cmd)
+	cmd.Cancel = func() error { return proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, false
+	}
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "go1.")
+	if i := strings.IndexAny(v, ".-+ rcbeta"); i >= 0 {
+		v = v[:i]
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil
+}
+
+// vetOff reports whether the user turned go test's vet step off.
+func vetOff(args []string) bool {
+	for i, a := range args {
+		if a == "-args" || a == "--args" {
+			return false
+		}
+		switch strings.TrimLeft(a, "-") {
+		case "vet=off":
+			return true
+		case "vet":
+			if i+1 < len(args) && args[i+1] == "off" {
+				return true
+			}
+		}
+	}
+	return false
 }
