@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,10 +19,7 @@ import (
 
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/format"
-	"github.com/hangdog/hangdog/watchdog/internal/ghactions"
 	"github.com/hangdog/hangdog/watchdog/internal/history"
-	"github.com/hangdog/hangdog/watchdog/internal/htmlreport"
-	"github.com/hangdog/hangdog/watchdog/internal/junit"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/internal/status"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
@@ -182,92 +178,6 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		err = ferr
 	}
 	return run, err
-}
-
-// finish writes everything that describes a finished run: the closing
-// summary, the JUnit, HTML and GitHub outputs, the history, and last the
-// JSON reports (so that they hold the warnings of the others).
-func (e *engine) finish(run *report.Run) error {
-	rep := run.Report
-	if e.status != nil {
-		if err := e.status.Close(); err != nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("status line: %v", err))
-		}
-	}
-	if rep.ExitCode != ExitUsage {
-		e.printSummary(rep)
-	}
-	warn := func(what string, err error) {
-		if err != nil {
-			msg := fmt.Sprintf("%s: %v", what, err)
-			rep.Warnings = append(rep.Warnings, msg)
-			fmt.Fprintf(e.stderr, "hangdog: %s\n", msg)
-		}
-	}
-	if e.cfg.JUnitFile != "" {
-		warn("write --junitfile", writeFileWith(e.cfg.JUnitFile, func(w io.Writer) error { return junit.Write(w, run) }))
-	}
-	if e.cfg.HTMLFile != "" {
-		warn("write --html", writeFileWith(e.cfg.HTMLFile, func(w io.Writer) error { return htmlreport.Write(w, run) }))
-	}
-	if e.cfg.GitHubActions {
-		warn("GitHub annotations", ghactions.Annotations(e.cfg.Stdout, run, ""))
-	}
-	if e.cfg.GitHubStepSummary != "" {
-		warn("GitHub step summary", appendFileWith(e.cfg.GitHubStepSummary, func(w io.Writer) error { return ghactions.StepSummary(w, run) }))
-	}
-	if e.hist != nil && rep.Reason != "error" {
-		e.hist.Record(run)
-		warn("save history", e.hist.Save())
-	}
-	if len(rep.Hangs) == 0 && e.text != nil {
-		os.Remove(e.text.path) // nothing refers to the analysed log
-	}
-	if len(rep.Hangs) == 0 && e.madeDir {
-		// Nothing was captured: leave no empty directory behind.
-		if os.Remove(e.artifacts) == nil {
-			rep.ArtifactsDir = ""
-		}
-	} else if len(rep.Hangs) > 0 {
-		warn("write report", writeJSONFile(filepath.Join(e.artifacts, "report.json"), rep))
-	}
-	if e.cfg.ReportJSON != "" {
-		if err := writeJSONFile(e.cfg.ReportJSON, rep); err != nil {
-			rep.ExitCode, rep.Reason = ExitInternal, "error"
-			return err
-		}
-	}
-	return nil
-}
-
-// writeFileWith writes a file private to the user through write.
-func writeFileWith(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	err = write(bw)
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// appendFileWith appends to a file (created private to the user).
-func appendFileWith(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func (e *engine) command() []string {
@@ -682,42 +592,6 @@ func fmtSeconds(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
 }
 
-// updateStatus redraws the status line: counts, running tests, the
-// longest-running ones with their quiet time, and an ETA when the history
-// knows how many tests a run has.
-func (e *engine) updateStatus(now time.Time) {
-	e.mu.Lock()
-	snap := status.Snapshot{
-		Passed: e.tr.counts.Passed, Failed: e.tr.counts.Failed,
-		Skipped: e.tr.counts.Skipped, Hung: e.tr.counts.Hung,
-	}
-	for _, p := range e.tr.pending() {
-		for _, t := range p.runningLeaves() {
-			snap.Running++
-			snap.Longest = append(snap.Longest, status.RunningTest{
-				Package: p.name, Test: t.name,
-				Running: now.Sub(t.started), Quiet: now.Sub(t.lastBeat),
-			})
-		}
-	}
-	e.mu.Unlock()
-	sort.Slice(snap.Longest, func(i, j int) bool { return snap.Longest[i].Running > snap.Longest[j].Running })
-	if len(snap.Longest) > status.MaxLongest {
-		snap.Longest = snap.Longest[:status.MaxLongest]
-	}
-	if e.hist != nil {
-		snap.Total = e.hist.Len()
-		done := snap.Passed + snap.Failed + snap.Skipped + snap.Hung
-		if snap.Total > 0 && done > 0 && done < snap.Total {
-			elapsed := now.Sub(e.start)
-			snap.ETA = time.Duration(float64(elapsed) * float64(snap.Total-done) / float64(done))
-		}
-	}
-	if err := e.status.Update(snap); err != nil {
-		e.log.Info("status line", zap.Error(err))
-	}
-}
-
 // scan reads the stream. Reading a live input that a signal interrupts
 // cannot always be unblocked (standard input): the scan is then left to
 // finish on its own and the run ends.
@@ -733,77 +607,4 @@ func (e *engine) scan(ctx context.Context, r io.Reader) error {
 	case <-ctx.Done():
 		return nil
 	}
-}
-
-// defaultHistory is where --history without a file keeps the durations:
-// under the user's cache directory, one file per module root and per set
-// of flags that change test speed (-race, -cover, -msan, -asan).
-func (e *engine) defaultHistory() (string, error) {
-	dir := e.cfg.Dir
-	if dir == "" {
-		dir = "."
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	e.base = abs
-	out, err := e.goList("list", "-m", "-f", "{{.Dir}}")
-	root := abs
-	if err == nil {
-		if first, _, _ := strings.Cut(strings.TrimSpace(out), "\n"); first != "" {
-			root = first
-		}
-	}
-	var variant []string
-	for _, a := range e.cfg.Args {
-		if a == "-args" || a == "--args" {
-			break
-		}
-		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
-		case "race", "cover", "msan", "asan", "covermode":
-			variant = append(variant, a)
-		}
-	}
-	return history.DefaultPath(root, strings.Join(variant, " "))
-}
-
-// goMinor returns the minor version of the go command that will run (it
-// honours GOTOOLCHAIN in the run's environment): 23 for go1.23.12.
-func (e *engine) goMinor(goCmd, dir string) (int, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goCmd, "env", "GOVERSION")
-	cmd.Dir = dir
-	cmd.Env = e.cfg.Env
-	proc.Configure(cmd)
-	cmd.Cancel = func() error { return proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL) }
-	out, err := cmd.Output()
-	if err != nil {
-		return 0, false
-	}
-	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "go1.")
-	if i := strings.IndexAny(v, ".-+ rcbeta"); i >= 0 {
-		v = v[:i]
-	}
-	n, err := strconv.Atoi(v)
-	return n, err == nil
-}
-
-// vetOff reports whether the user turned go test's vet step off.
-func vetOff(args []string) bool {
-	for i, a := range args {
-		if a == "-args" || a == "--args" {
-			return false
-		}
-		switch strings.TrimLeft(a, "-") {
-		case "vet=off":
-			return true
-		case "vet":
-			if i+1 < len(args) && args[i+1] == "off" {
-				return true
-			}
-		}
-	}
-	return false
 }

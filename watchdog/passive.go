@@ -1,0 +1,197 @@
+package watchdog
+
+// This file collects the goroutine dumps in a package's output: the one
+// hangdog's SIGQUIT produces, and those the binary prints by itself.
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hangdog/hangdog/stackparse"
+	"github.com/hangdog/hangdog/watchdog/internal/testjson"
+)
+
+// collector writes the output of one package to a dump file while a
+// goroutine dump is expected in it: after hangdog sent SIGQUIT (active), or
+// after the binary started printing its own timeout or deadlock dump
+// (passive). Its methods are called with the engine's mutex held.
+type collector struct {
+	pkg       string
+	path      string
+	f         *os.File
+	passive   bool
+	reason    string   // passive: the first line of the dump
+	leaves    []string // passive: running leaf tests when the dump began
+	lastWrite time.Time
+	err       error
+	done      chan struct{}
+	finished  bool
+}
+
+func newCollector(pkg, path string, f *os.File, now time.Time) *collector {
+	return &collector{pkg: pkg, path: path, f: f, lastWrite: now, done: make(chan struct{})}
+}
+
+// take records ev and says whether it should still reach the formatter.
+// While hangdog captures a dump, the dump goes to the file only: it is
+// thousands of lines that the diagnosis replaces. go's own closing line
+// for the package still shows.
+func (c *collector) take(ev *testjson.Event, now time.Time) bool {
+	if ev.Action != testjson.ActionOutput {
+		return true
+	}
+	if !c.passive && ev.Test == "" && strings.HasPrefix(ev.Output, "FAIL\t") {
+		return true
+	}
+	if c.err == nil {
+		_, c.err = c.f.WriteString(ev.Output)
+	}
+	c.lastWrite = now
+	return c.passive
+}
+
+func (c *collector) finish() {
+	if !c.finished {
+		c.finished = true
+		close(c.done)
+	}
+}
+
+// isDumpStart reports whether a line of output starts a goroutine dump that
+// the test binary prints by itself.
+func isDumpStart(s string) bool {
+	return strings.HasPrefix(s, "panic: test timed out after ") ||
+		strings.HasPrefix(s, "fatal error: all goroutines are asleep")
+}
+
+// startPassive begins collecting a dump that the test binary prints by
+// itself (its -timeout alarm, or the runtime's deadlock detector). Called
+// with e.mu held, before the event is observed.
+func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
+	p := e.tr.pkgs[ev.Package]
+	path := e.artifactPath(ev.Package, "goroutines.txt")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		e.addWarning(fmt.Sprintf("save dump of %s: %v", ev.Package, err))
+		return
+	}
+	c := newCollector(ev.Package, path, f, now)
+	c.passive = true
+	c.reason = strings.TrimSpace(ev.Output)
+	if p != nil {
+		for _, t := range p.runningLeaves() {
+			if !t.flagged {
+				c.leaves = append(c.leaves, t.name)
+			}
+		}
+	}
+	e.collectors[ev.Package] = c
+	c.take(ev, now)
+	e.wg.Add(1)
+	e.log.Info("dump in output", zap.String("package", ev.Package), zap.String("reason", c.reason))
+	go func() {
+		<-c.done
+		e.mu.Lock()
+		if e.collectors[c.pkg] == c {
+			delete(e.collectors, c.pkg)
+		}
+		e.mu.Unlock()
+		e.diagnosePassive(c)
+	}()
+}
+
+// finishPassive ends the passive collections still open at the end of the
+// stream.
+func (e *engine) finishPassive() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.collectors {
+		if c.passive {
+			c.finish()
+		}
+	}
+}
+
+// diagnosePassive explains a dump the binary printed by itself.
+func (e *engine) diagnosePassive(c *collector) {
+	defer e.wg.Done()
+	if err := c.f.Close(); err != nil && c.err == nil {
+		c.err = err
+	}
+	d, _ := e.parseDump(c.path)
+	if d == nil {
+		return
+	}
+	tests := runningLeaves(d.RunningTests)
+	if len(tests) == 0 {
+		tests = c.leaves
+	}
+	phase := PhaseTest
+	if len(tests) == 0 {
+		phase = PhaseTestMain
+	}
+	capture := "timeout"
+	if d.Kind == stackparse.KindDeadlock {
+		capture = "deadlock"
+	}
+	diag := diagnose(d, diagInput{pkg: c.pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
+	durations := make(map[string]time.Duration)
+	for _, rt := range d.RunningTests {
+		durations[rt.Name] = rt.Duration
+	}
+	e.mu.Lock()
+	var hangs []*Hang
+	for _, h := range diag {
+		if e.alreadyHung(h.Package, h.Test) {
+			continue
+		}
+		h.Capture = capture
+		h.Artifacts = map[string]string{"dump": c.path}
+		h.StalledForSeconds = durations[h.Test].Seconds()
+		if h.Goroutines == nil {
+			h.Goroutines = []GoroutineGroup{}
+		}
+		h.Summary += " [" + c.reason + "]"
+		e.tr.counts.Hung++
+		e.tr.markHung(h.Package, h.Test)
+		e.hangs = append(e.hangs, h)
+		hangs = append(hangs, h)
+	}
+	e.mu.Unlock()
+	if len(hangs) > 0 {
+		e.writeHangArtifacts(c.pkg, hangs)
+		e.printHangs(hangs)
+	}
+}
+
+func (e *engine) alreadyHung(pkg, test string) bool {
+	for _, h := range e.hangs {
+		if h.Package == pkg && h.Test == test {
+			return true
+		}
+	}
+	return false
+}
+
+// runningLeaves returns the tests of a running tests list that have no
+// subtest in the list.
+func runningLeaves(list []stackparse.RunningTest) []string {
+	var out []string
+	for _, t := range list {
+		leaf := true
+		for _, u := range list {
+			if strings.HasPrefix(u.Name, t.Name+"/") {
+				leaf = false
+				break
+			}
+		}
+		if leaf {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
