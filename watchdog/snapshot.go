@@ -75,9 +75,13 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 	var agentErrs []string
 	agentErrs = append(agentErrs, s1.Errors...)
 	cpu := ""
-	if s2, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{CPU: cpuWindow, Heap: true}); err == nil && s2 != nil {
+	// Block and mutex profiles sample the same window: empty for a plain
+	// deadlock (nothing happens), telling for contention that crawls.
+	if s2, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{CPU: cpuWindow, Heap: true, Block: true, Mutex: true}); err == nil && s2 != nil {
 		cpu = keep("cpu", "cpu.pb.gz", s2.CPU)
 		keep("heap", "heap.pb.gz", s2.Heap)
+		keep("block", "block.pb.gz", s2.Block)
+		keep("mutex", "mutex.pb.gz", s2.Mutex)
 		agentErrs = append(agentErrs, s2.Errors...)
 	}
 	g2 := ""

@@ -324,7 +324,7 @@ func TestE2ESnapshotVerdicts(t *testing.T) {
 			}
 		}
 		// The profiles open in go tool pprof unchanged.
-		for k, want := range map[string]string{"cpu": "WaitWarm", "goroutine_proto": "TestWaitWarmEmpty", "heap": "flat"} {
+		for k, want := range map[string]string{"cpu": "WaitWarm", "goroutine_proto": "TestWaitWarmEmpty", "heap": "flat", "block": "flat", "mutex": "flat"} {
 			out, err := exec.Command("go", "tool", "pprof", "-top", h.Artifacts[k]).CombinedOutput()
 			if err != nil || !strings.Contains(string(out), want) {
 				t.Errorf("go tool pprof %s: %v\n%s", k, err, out)
