@@ -139,6 +139,8 @@ func TestUsageErrors(t *testing.T) {
 		{"--format", "fancy"},
 		{"--raw-command"},
 		{"--log-file", "/dev/null", "--log-level", "loud"},
+		{"-C", "/nonexistent/dir"},
+		{"--kill-after", "0s"},
 	}
 	for _, args := range cases {
 		var stdout, stderr bytes.Buffer

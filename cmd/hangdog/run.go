@@ -225,6 +225,11 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if o.stall <= 0 {
 		return &usageError{fmt.Errorf("--stall must be positive, got %v", o.stall)}
 	}
+	if o.dir != "" {
+		if fi, err := os.Stat(o.dir); err != nil || !fi.IsDir() {
+			return &usageError{fmt.Errorf("--dir %s: not a directory", o.dir)}
+		}
+	}
 	if o.quitGrace <= 0 {
 		return &usageError{fmt.Errorf("--quit-grace must be positive, got %v", o.quitGrace)}
 	}
