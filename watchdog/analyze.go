@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/report"
@@ -171,40 +170,17 @@ func (e *engine) diagnoseText() {
 			continue
 		}
 		pkg := t.pkgAfter(d.StartLine)
-		tests := runningLeaves(d.RunningTests)
-		phase := PhaseTest
-		if len(tests) == 0 {
-			phase = PhaseTestMain
+		diag, ok := e.dumpHangs(d, pkg, nil, d.Reason)
+		if !ok {
+			continue
 		}
-		capture := "timeout"
-		switch d.Kind {
-		case stackparse.KindDeadlock:
-			capture = "deadlock"
-		case stackparse.KindSIGQUIT:
-			capture = "sigquit"
-		case stackparse.KindTestTimeout:
-		default:
-			if len(tests) == 0 {
-				continue // a panic or a stack print, not a hang
-			}
-		}
-		durations := make(map[string]time.Duration)
-		for _, rt := range d.RunningTests {
-			durations[rt.Name] = rt.Duration
-		}
-		for _, h := range diagnose(d, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base}) {
+		var hangs []*Hang
+		for _, h := range diag {
 			if e.alreadyHung(h.Package, h.Test) {
 				continue
 			}
-			h.Package = pkg
-			h.Capture = capture
 			h.Artifacts = map[string]string{"log": t.path, "dump_line": fmt.Sprint(d.StartLine)}
-			h.StalledForSeconds = durations[h.Test].Seconds()
 			h.ThresholdReason = "the test binary's own dump"
-			if h.Goroutines == nil {
-				h.Goroutines = []GoroutineGroup{}
-			}
-			h.Summary += " [" + d.Reason + "]"
 			e.tr.counts.Hung++
 			if t.record && h.Test != "" {
 				t.tests = append(t.tests, report.TestRun{Package: pkg, Test: h.Test, Result: "hung", ElapsedSeconds: h.StalledForSeconds})
@@ -215,10 +191,9 @@ func (e *engine) diagnoseText() {
 				}
 			}
 			e.hangs = append(e.hangs, h)
-			var b strings.Builder
-			writeHang(&b, h, e.base)
-			fmt.Fprint(e.stderr, b.String())
+			hangs = append(hangs, h)
 		}
+		e.printHangsLocked(hangs)
 	}
 }
 
@@ -252,11 +227,11 @@ func (e *engine) offlineStalls() {
 			e.hangs = append(e.hangs, h)
 		}
 	}
+	var cut []*Hang
 	for _, h := range e.hangs {
 		if h.Capture == "none" {
-			var b strings.Builder
-			writeHang(&b, h, e.base)
-			fmt.Fprint(e.stderr, b.String())
+			cut = append(cut, h)
 		}
 	}
+	e.printHangsLocked(cut)
 }

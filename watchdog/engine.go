@@ -312,39 +312,11 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	// Check heartbeats.
 	tickDone := make(chan struct{})
 	var tickWG sync.WaitGroup
-	tickWG.Add(1)
-	go func() {
-		defer tickWG.Done()
-		if e.cfg.Offline {
-			return // a saved stream is judged at its end, in its own time
-		}
-		t := time.NewTicker(e.cfg.tick())
-		defer t.Stop()
-		for {
-			select {
-			case <-tickDone:
-				return
-			case now := <-t.C:
-				e.checkStalls(now)
-			}
-		}
-	}()
-
+	if !e.cfg.Offline { // a saved stream is judged at its end, in its own time
+		every(&tickWG, tickDone, e.cfg.tick(), e.checkStalls)
+	}
 	if e.status != nil {
-		tickWG.Add(1)
-		go func() {
-			defer tickWG.Done()
-			t := time.NewTicker(250 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-tickDone:
-					return
-				case now := <-t.C:
-					e.updateStatus(now)
-				}
-			}
-		}()
+		every(&tickWG, tickDone, 250*time.Millisecond, e.updateStatus)
 	}
 
 	var r io.Reader = stdout
@@ -607,4 +579,22 @@ func (e *engine) scan(ctx context.Context, r io.Reader) error {
 	case <-ctx.Done():
 		return nil
 	}
+}
+
+// every calls f every d in a goroutine of wg until done is closed.
+func every(wg *sync.WaitGroup, done <-chan struct{}, d time.Duration, f func(time.Time)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				f(now)
+			}
+		}
+	}()
 }

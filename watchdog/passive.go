@@ -126,22 +126,9 @@ func (e *engine) diagnosePassive(c *collector) {
 	if d == nil {
 		return
 	}
-	tests := runningLeaves(d.RunningTests)
-	if len(tests) == 0 {
-		tests = c.leaves
-	}
-	phase := PhaseTest
-	if len(tests) == 0 {
-		phase = PhaseTestMain
-	}
-	capture := "timeout"
-	if d.Kind == stackparse.KindDeadlock {
-		capture = "deadlock"
-	}
-	diag := diagnose(d, diagInput{pkg: c.pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
-	durations := make(map[string]time.Duration)
-	for _, rt := range d.RunningTests {
-		durations[rt.Name] = rt.Duration
+	diag, ok := e.dumpHangs(d, c.pkg, c.leaves, c.reason)
+	if !ok {
+		return
 	}
 	e.mu.Lock()
 	var hangs []*Hang
@@ -149,13 +136,7 @@ func (e *engine) diagnosePassive(c *collector) {
 		if e.alreadyHung(h.Package, h.Test) {
 			continue
 		}
-		h.Capture = capture
 		h.Artifacts = map[string]string{"dump": c.path}
-		h.StalledForSeconds = durations[h.Test].Seconds()
-		if h.Goroutines == nil {
-			h.Goroutines = []GoroutineGroup{}
-		}
-		h.Summary += " [" + c.reason + "]"
 		e.tr.counts.Hung++
 		e.tr.markHung(h.Package, h.Test)
 		e.hangs = append(e.hangs, h)
@@ -166,6 +147,49 @@ func (e *engine) diagnosePassive(c *collector) {
 		e.writeHangArtifacts(c.pkg, hangs)
 		e.printHangs(hangs)
 	}
+}
+
+// dumpHangs diagnoses a dump that a test binary printed by itself (its
+// -timeout alarm, the runtime's deadlock detector, a SIGQUIT sent by
+// someone else): one Hang per test of its running list (else of leaves,
+// the tests running when it began), with how long each had run. ok is
+// false for a dump that shows no hang (a panic, a stack print).
+func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reason string) ([]*Hang, bool) {
+	tests := runningLeaves(d.RunningTests)
+	if len(tests) == 0 {
+		tests = leaves
+	}
+	phase := PhaseTest
+	if len(tests) == 0 {
+		phase = PhaseTestMain
+	}
+	capture := "timeout"
+	switch d.Kind {
+	case stackparse.KindDeadlock:
+		capture = "deadlock"
+	case stackparse.KindSIGQUIT:
+		capture = "sigquit"
+	case stackparse.KindTestTimeout:
+	default:
+		if len(tests) == 0 {
+			return nil, false
+		}
+	}
+	durations := make(map[string]time.Duration)
+	for _, rt := range d.RunningTests {
+		durations[rt.Name] = rt.Duration
+	}
+	hangs := diagnose(d, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
+	for _, h := range hangs {
+		h.Package = pkg
+		h.Capture = capture
+		h.StalledForSeconds = durations[h.Test].Seconds()
+		if h.Goroutines == nil {
+			h.Goroutines = []GoroutineGroup{}
+		}
+		h.Summary += " [" + reason + "]"
+	}
+	return hangs, true
 }
 
 func (e *engine) alreadyHung(pkg, test string) bool {

@@ -14,11 +14,16 @@ const maxStackLines = 8
 // printHangs writes the diagnosis of hangs to stderr, each as one block.
 func (e *engine) printHangs(hangs []*Hang) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.printHangsLocked(hangs)
+}
+
+// printHangsLocked is printHangs with e.mu held.
+func (e *engine) printHangsLocked(hangs []*Hang) {
 	var b strings.Builder
 	for _, h := range hangs {
 		writeHang(&b, h, e.base)
 	}
-	e.mu.Unlock()
 	io.WriteString(e.stderr, b.String())
 }
 

@@ -213,22 +213,14 @@ func verdict(d1, d2 *stackparse.Dump, h *Hang, cpuFrac float64, hot stackparse.F
 	if d1 == nil || d1 == d2 {
 		return "stuck", nil
 	}
-	before := make(map[int64]*stackparse.Goroutine, len(d1.Goroutines))
-	for _, g := range d1.Goroutines {
-		before[g.ID] = g
-	}
+	before, after := byID(d1), byID(d2)
 	var changed []int64
+	moved := make(map[int64]bool)
 	for _, gg := range h.Goroutines {
 		for _, id := range gg.IDs {
-			var now *stackparse.Goroutine
-			for _, g := range d2.Goroutines {
-				if g.ID == id {
-					now = g
-					break
-				}
-			}
-			if now == nil || !sameStack(before[id], now) {
+			if now := after[id]; now == nil || !sameStack(before[id], now) {
 				changed = append(changed, id)
+				moved[id] = true
 			}
 		}
 	}
@@ -241,15 +233,22 @@ func verdict(d1, d2 *stackparse.Dump, h *Hang, cpuFrac float64, hot stackparse.F
 			continue
 		}
 		for _, id := range gg.IDs {
-			for _, c := range changed {
-				if c == id {
-					return "moving", changed
-				}
+			if moved[id] {
+				return "moving", changed
 			}
 		}
 		return "stuck", changed
 	}
 	return "moving", changed
+}
+
+// byID indexes the goroutines of a dump by id.
+func byID(d *stackparse.Dump) map[int64]*stackparse.Goroutine {
+	m := make(map[int64]*stackparse.Goroutine, len(d.Goroutines))
+	for _, g := range d.Goroutines {
+		m[g.ID] = g
+	}
+	return m
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
