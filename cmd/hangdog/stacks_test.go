@@ -61,12 +61,12 @@ func goldenName(in string) string {
 	return filepath.Join("testdata", "stacks", kind, filepath.Base(filepath.Dir(in)), base)
 }
 
-// jsonGolden says which inputs also get a JSON golden file: the oldest and
-// newest releases (the JSON of the others differs only where the text
-// does, and the text goldens cover every release).
+// jsonGolden says which inputs also get a JSON golden file: the oldest
+// release and the two newest (the JSON of the others differs only where the
+// text does, and the text goldens cover every release).
 func jsonGolden(in string) bool {
 	v := filepath.Base(filepath.Dir(in))
-	return v == "go1.20" || v == "go1.26"
+	return v == "go1.20" || v == "go1.26" || v == "go1.27"
 }
 
 // TestStacksGolden compares the text and JSON output of `hangdog stacks` on

@@ -10,7 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 hang="$here/../hang"
 versions=("$@")
-[ ${#versions[@]} -gt 0 ] || versions=(go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.13 go1.25.9 go1.26.8)
+[ ${#versions[@]} -gt 0 ] || versions=(go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.13 go1.25.9 go1.26.8 go1.27.3)
 fixtures=(mutexcycle chanrecv wgsubtest cleanup busyloop parallel childwait multipkg pipeholder)
 
 for v in "${versions[@]}"; do
