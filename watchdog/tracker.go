@@ -21,6 +21,8 @@ type testState struct {
 	flagged  bool      // a stall was reported for it
 	ghost    bool      // quiet, but none of its goroutines is left: its result is pending
 	out      *tail     // its output, when tests are recorded
+	errs     *tail     // its error lines (Go 1.27+ OutputType), when recorded
+	typed    bool      // its output carried OutputType (Go 1.27+)
 }
 
 // pkgState is one package of the run.
@@ -197,6 +199,15 @@ func (tr *tracker) observe(e *testjson.Event, now time.Time) {
 	case testjson.ActionOutput:
 		if t := p.tests[e.Test]; t != nil && t.out != nil {
 			t.out.write(e.Output)
+			if e.OutputType != "" {
+				t.typed = true
+			}
+			if e.IsError() {
+				if t.errs == nil {
+					t.errs = new(tail)
+				}
+				t.errs.write(e.Output)
+			}
 		}
 		p.beat(e.Test, now)
 	default:
@@ -216,6 +227,10 @@ func (tr *tracker) recordTest(p *pkgState, t *testState, result string, now time
 	r := report.TestRun{Package: p.name, Test: t.name, Result: result, Start: t.started, ElapsedSeconds: now.Sub(t.started).Seconds()}
 	if result != "pass" && result != "skip" && t.out != nil {
 		r.Output = t.out.String()
+		r.OutputTyped = t.typed
+		if t.errs != nil {
+			r.Errors = t.errs.String()
+		}
 	}
 	tr.tests = append(tr.tests, r)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -204,6 +205,28 @@ type TestRun struct {
 	// Output is the test's own output for failed, hung and interrupted
 	// tests: its last MaxTestOutput bytes. Empty for passed and skipped.
 	Output string `json:"output,omitempty"`
+	// Errors is the part of Output that the test reported as errors
+	// (t.Error, t.Fatal and the lines continuing them), as printed, when
+	// the stream marks them: Go 1.27+ test2json sets OutputType on output
+	// events. Its last MaxTestOutput bytes; empty for older streams.
+	Errors string `json:"errors,omitempty"`
+	// OutputTyped says the stream marked this test's output (Go 1.27+):
+	// Errors then holds every error line there is, even when it is empty
+	// (a panic, a parent failing for its subtests).
+	OutputTyped bool `json:"output_typed,omitempty"`
+}
+
+// ErrorText is the test's error lines (Errors) as a message: every line
+// loses the 4 spaces testing writes in front of each line of a test's
+// output, so an error reads "file.go:N: text" and its continuation lines
+// keep the 4 spaces testing adds to set them apart. No trailing newline;
+// "" when the stream marked no error.
+func (t *TestRun) ErrorText() string {
+	var b strings.Builder
+	for line := range strings.Lines(t.Errors) {
+		b.WriteString(strings.TrimPrefix(line, "    "))
+	}
+	return strings.TrimRight(b.String(), "\r\n")
 }
 
 // MaxTestOutput bounds the output kept per test in a TestRun.

@@ -33,8 +33,12 @@ type annotation struct {
 // relative to it. "" means run.Report.Dir. A location outside root gets an
 // annotation without a file, which GitHub shows on the job.
 //
-// Locations of failed tests come from the last "file_test.go:N: message"
-// line a test logged before its "--- FAIL"; the file is in the package's
+// Locations of failed tests come from the test's last error where the
+// stream marks error lines (Go 1.27+ OutputType), and the message is made of
+// its error lines (t.Error, t.Fatal and their continuation lines); a test
+// with none (a panic, a parent failing for its subtests) gets no
+// annotation. In older streams both come from the last "file_test.go:N:
+// message" line a test logged before its "--- FAIL". The file is in the package's
 // directory, found from the go.mod in run.Report.Dir (or root): one read of
 // go.mod, one stat per candidate file; a file that does not exist is not
 // annotated. Build errors ("dir/file.go:N:C: message" in the output of a
@@ -93,7 +97,7 @@ func annotations(run *report.Run, root string) []annotation {
 		if t.Result != "fail" {
 			continue
 		}
-		file, line, msg, ok := lastLogLine(t.Output)
+		file, line, msg, ok := failureLine(&t)
 		if !ok {
 			continue // a parent failing for its subtests, or a panic
 		}
@@ -210,6 +214,27 @@ func lastLogLine(out string) (file string, line int, msg string, ok bool) {
 	}
 	return
 }
+
+// failureLine is where a failed test failed and what it said: from its
+// error lines where the stream marks them (the location of the last error,
+// the text of all), else from lastLogLine.
+func failureLine(t *report.TestRun) (file string, line int, msg string, ok bool) {
+	if !t.OutputTyped {
+		return lastLogLine(t.Output)
+	}
+	msg = t.ErrorText()
+	for l := range strings.Lines(msg) {
+		if m := errLineRE.FindStringSubmatch(strings.TrimRight(l, "\r\n")); m != nil {
+			file = m[1]
+			line, _ = strconv.Atoi(m[2])
+			ok = true
+		}
+	}
+	return file, line, msg, ok
+}
+
+// errLineRE is the first line of an error in report.TestRun.ErrorText.
+var errLineRE = regexp.MustCompile(`^([^\s:]+\.go):(\d+):`)
 
 // module maps import paths to directories for the main module.
 type module struct {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -202,5 +203,106 @@ func TestEmptyRun(t *testing.T) {
 	}
 	if err := StepSummary(&buf, &report.Run{}); err != nil || !strings.Contains(buf.String(), "## hangdog: 0 passed") {
 		t.Errorf("StepSummary of an empty run: %q, %v", buf.String(), err)
+	}
+}
+
+// streamRun builds a report.Run from a recorded go test -json stream with a
+// reader of its own (not the engine's): a record per test that ended, its
+// output, and, where test2json typed it (Go 1.27+), its error lines. dir is
+// the report's directory (where go.mod is).
+func streamRun(t *testing.T, file, dir string) *report.Run {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		out, errs strings.Builder
+		typed     bool
+	}
+	tests := map[string]*state{}
+	run := &report.Run{Report: &report.Report{Dir: dir}}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		var e struct{ Action, Package, Test, Output, OutputType string }
+		if json.Unmarshal(l, &e) != nil || e.Test == "" {
+			continue
+		}
+		s := tests[e.Test]
+		if s == nil {
+			s = new(state)
+			tests[e.Test] = s
+		}
+		switch e.Action {
+		case "output":
+			s.out.WriteString(e.Output)
+			s.typed = s.typed || e.OutputType != ""
+			if e.OutputType == "error" || e.OutputType == "error-continue" {
+				s.errs.WriteString(e.Output)
+			}
+		case "pass", "fail", "skip":
+			r := report.TestRun{Package: e.Package, Test: e.Test, Result: e.Action}
+			if e.Action == "fail" {
+				r.Output, r.Errors, r.OutputTyped = s.out.String(), s.errs.String(), s.typed
+			}
+			run.Tests = append(run.Tests, r)
+		}
+	}
+	return run
+}
+
+// TestAnnotationsErrorLines: on Go 1.27.3's stream of the errors fixture an
+// annotation is made of the test's error lines and sits at its last error;
+// a test with none (a parent failing for its subtest) gets none. On Go
+// 1.26.8's stream of the same tests they are what they always were: the
+// last logged line.
+func TestAnnotationsErrorLines(t *testing.T) {
+	t.Parallel()
+	const dir = "../testjson/testdata/"
+	mod, err := filepath.Abs(dir + "fixtures/errors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := "errors_test.go:32: long: " + strings.Repeat("abcdefghij", 150)
+	for _, tc := range []struct {
+		file string
+		want []string // "TEST LINE MESSAGE", in run order
+	}{
+		{dir + "go1.27/errors.json", []string{
+			"TestLogAfterError 20 errors_test.go:20: got 1, want 2",
+			"TestMultiLine 27 errors_test.go:26: mismatch:%0A    -want%0A    +got%0Aerrors_test.go:27: stop",
+			"TestLongError 32 " + long,
+			"TestMarkers 37 errors_test.go:37: markers \x0f \x0e \x1b here",
+			"TestParent/child 43 errors_test.go:43: child error",
+			"TestPanicAfterError 49 errors_test.go:49: before the panic",
+		}},
+		{dir + "errors.json", []string{
+			"TestLogAfterError 21 errors_test.go:21: after the error: cleanup.go:12: looks like a location",
+			"TestMultiLine 27 errors_test.go:27: stop",
+			"TestLongError 32 " + long,
+			"TestMarkers 37 errors_test.go:37: markers \x0f \x0e \x1b here",
+			"TestParent/child 43 errors_test.go:43: child error",
+			"TestParent 44 errors_test.go:44: parent log after",
+			"TestPanicAfterError 49 errors_test.go:49: before the panic",
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			if err := Annotations(&buf, streamRun(t, tc.file, mod), mod); err != nil {
+				t.Fatal(err)
+			}
+			re := regexp.MustCompile(`^::error file=errors_test.go,line=(\d+),title=FAIL example.com/errors (\S+)::(.*)$`)
+			var got []string
+			for line := range strings.Lines(buf.String()) {
+				m := re.FindStringSubmatch(strings.TrimSuffix(line, "\n"))
+				if m == nil {
+					t.Fatalf("unexpected annotation %q", line)
+				}
+				got = append(got, m[2]+" "+m[1]+" "+m[3])
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("annotations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }

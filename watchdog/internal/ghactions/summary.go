@@ -106,7 +106,7 @@ func StepSummary(w io.Writer, run *report.Run) error {
 				break
 			}
 			fmt.Fprintf(bw, "- %s %s", code(t.Package), code(t.Test))
-			if _, _, msg, ok := lastLogLine(t.Output); ok {
+			if _, _, msg, ok := failureLine(&t); ok {
 				fmt.Fprintf(bw, ": %s", text(msg))
 			}
 			bw.WriteString("\n")

@@ -135,7 +135,7 @@ func build(run *report.Run) []*suite {
 		case "skip":
 			c.kind, c.message = "skipped", skipMessage(t.Output)
 		case "fail":
-			c.kind, c.typ, c.message, c.body = "failure", TypeFail, failMessage(t.Output), t.Output
+			c.kind, c.typ, c.message, c.body = "failure", TypeFail, failMessage(t), t.Output
 			failedTests[t.Package] = true
 		case "hung":
 			h := findHang(hangs, t.Package, t.Test)
@@ -213,12 +213,22 @@ func findHang(hangs []*report.Hang, pkg, test string) *report.Hang {
 	return nil
 }
 
-// failMessage is the last line the test logged before its "--- FAIL"
-// (indented "file.go:N: text"; t.Fatal's is the last), which reporters show
-// next to the name; or "Failed" as gotestsum writes.
-func failMessage(out string) string {
+// failMessage is what reporters show next to a failed test's name. Where
+// the stream marks error lines (Go 1.27+), it is the test's error lines
+// (t.Error, t.Fatal and their continuation lines), without the indentation
+// testing adds; "Failed" when there are none (a panic, a parent failing for
+// its subtests). Otherwise it is the last "file.go:N: text" line the test
+// logged before its "--- FAIL" (t.Fatal's is the last); or "Failed", as
+// gotestsum writes.
+func failMessage(t *report.TestRun) string {
+	if t.OutputTyped {
+		if msg := t.ErrorText(); msg != "" {
+			return msg
+		}
+		return "Failed"
+	}
 	msg := "Failed"
-	for line := range strings.Lines(out) {
+	for line := range strings.Lines(t.Output) {
 		l := strings.TrimSpace(line)
 		if strings.HasPrefix(l, "--- FAIL") {
 			break

@@ -300,3 +300,102 @@ func TestWriteError(t *testing.T) {
 		}
 	}
 }
+
+// streamRun builds a report.Run from a recorded go test -json stream with a
+// reader of its own (not the engine's): a record per test that ended, its
+// output, and, where test2json typed it (Go 1.27+), its error lines.
+func streamRun(t *testing.T, file string) *report.Run {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		out, errs strings.Builder
+		typed     bool
+	}
+	tests := map[string]*state{}
+	run := &report.Run{}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		var e struct{ Action, Package, Test, Output, OutputType string }
+		if json.Unmarshal(l, &e) != nil || e.Test == "" {
+			continue
+		}
+		s := tests[e.Test]
+		if s == nil {
+			s = new(state)
+			tests[e.Test] = s
+		}
+		switch e.Action {
+		case "output":
+			s.out.WriteString(e.Output)
+			s.typed = s.typed || e.OutputType != ""
+			if e.OutputType == "error" || e.OutputType == "error-continue" {
+				s.errs.WriteString(e.Output)
+			}
+		case "pass", "fail", "skip":
+			r := report.TestRun{Package: e.Package, Test: e.Test, Result: e.Action}
+			if e.Action == "fail" {
+				r.Output, r.Errors, r.OutputTyped = s.out.String(), s.errs.String(), s.typed
+			}
+			run.Tests = append(run.Tests, r)
+		}
+	}
+	return run
+}
+
+// TestErrorLinesMessage: on Go 1.27.3's stream of the errors fixture, a
+// failure's message is its error lines (t.Error, t.Fatal and their
+// continuations), not the last thing it logged, and "Failed" when it has
+// none; the body is the whole output, framing included. On Go 1.26.8's
+// stream of the same tests the messages are what they always were.
+func TestErrorLinesMessage(t *testing.T) {
+	t.Parallel()
+	const dir = "../testjson/testdata/"
+	for _, tc := range []struct {
+		file string
+		want map[string]string
+	}{
+		{dir + "go1.27/errors.json", map[string]string{
+			"TestLogAfterError":   "errors_test.go:20: got 1, want 2",
+			"TestMultiLine":       "errors_test.go:26: mismatch:\n    -want\n    +got\nerrors_test.go:27: stop",
+			"TestLongError":       "errors_test.go:32: long: " + strings.Repeat("abcdefghij", 150),
+			"TestMarkers":         "errors_test.go:37: markers \uFFFD \uFFFD \uFFFD here",
+			"TestParent":          "Failed",
+			"TestParent/child":    "errors_test.go:43: child error",
+			"TestPanicAfterError": "errors_test.go:49: before the panic",
+		}},
+		{dir + "errors.json", map[string]string{
+			"TestLogAfterError":   "errors_test.go:21: after the error: cleanup.go:12: looks like a location",
+			"TestMultiLine":       "errors_test.go:27: stop",
+			"TestLongError":       "errors_test.go:32: long: " + strings.Repeat("abcdefghij", 150),
+			"TestMarkers":         "errors_test.go:37: markers \uFFFD \uFFFD \uFFFD here",
+			"TestParent":          "errors_test.go:44: parent log after",
+			"TestParent/child":    "errors_test.go:43: child error",
+			"TestPanicAfterError": "errors_test.go:49: before the panic",
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			if err := Write(&buf, streamRun(t, tc.file)); err != nil {
+				t.Fatal(err)
+			}
+			cases := parse(t, buf.Bytes())
+			for name, msg := range tc.want {
+				c := cases["example.com/errors "+name]
+				if c.Failure == nil {
+					t.Errorf("%s: no failure", name)
+					continue
+				}
+				if c.Failure.Message != msg {
+					t.Errorf("%s: message %q, want %q", name, c.Failure.Message, msg)
+				}
+				if !strings.Contains(c.Failure.Body, "=== RUN   "+name+"\n") || !strings.Contains(c.Failure.Body, "--- FAIL: "+name) {
+					t.Errorf("%s: body lost its framing: %q", name, c.Failure.Body)
+				}
+			}
+			xmllint(t, buf.Bytes())
+		})
+	}
+}

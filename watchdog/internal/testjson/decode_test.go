@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -82,11 +83,16 @@ var decodeCases = []string{
 	`{"Action":"pass"}{"Action":"fail"}`,
 }
 
+// fixtureLines are the lines of every recorded stream: those of the
+// machine's release and those of newer ones (testdata/go1.27: output
+// events with OutputType).
 func fixtureLines(t testing.TB) [][]byte {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) == 0 {
+	newer, _ := filepath.Glob("testdata/go1.*/*.json")
+	if err != nil || len(files) == 0 || len(newer) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
+	files = append(files, newer...)
 	var lines [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -156,6 +162,47 @@ func TestDecodeFastPathCoversFixtures(t *testing.T) {
 		if !d.decode(l, &e) {
 			t.Errorf("fast path gave up on real line %q", l)
 		}
+	}
+}
+
+// TestOutputType reads Go 1.27.3's recording of the errors fixture: the
+// fast path decodes OutputType, and each line is typed as test2json typed it.
+func TestOutputType(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("testdata/go1.27/errors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d decoder
+	types := map[string]int{}
+	var errs strings.Builder
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(l) == 0 || l[0] != '{' {
+			continue
+		}
+		var e Event
+		if !d.decode(l, &e) {
+			t.Fatalf("fast path gave up on %q", l)
+		}
+		types[e.OutputType]++
+		if e.OutputType != "" && e.Action != ActionOutput {
+			t.Errorf("OutputType on a %s event", e.Action)
+		}
+		if strings.HasPrefix(e.Output, "=== RUN") || strings.HasPrefix(e.Output, "--- FAIL") {
+			if e.OutputType != OutputFrame {
+				t.Errorf("framing %q has type %q", e.Output, e.OutputType)
+			}
+		}
+		if e.IsError() && e.Test == "TestMultiLine" {
+			errs.WriteString(e.Output)
+		}
+	}
+	if types[OutputError] == 0 || types[OutputErrorContinue] == 0 || types[OutputFrame] == 0 {
+		t.Errorf("types seen: %v", types)
+	}
+	want := "    errors_test.go:26: mismatch:\n        -want\n        +got\n    errors_test.go:27: stop\n"
+	if errs.String() != want {
+		t.Errorf("error lines of TestMultiLine = %q, want %q", errs.String(), want)
 	}
 }
 

@@ -27,6 +27,14 @@ const (
 	ActionArtifacts   Action = "artifacts"    // Go 1.26+
 )
 
+// OutputType values of output events (Go 1.27+; cmd/test2json's doc).
+// Older releases set none; "" is plain output in every release.
+const (
+	OutputFrame         = "frame"          // framing: "=== RUN", "--- FAIL: …", "PASS"
+	OutputError         = "error"          // the first line of a t.Error/t.Fatal message
+	OutputErrorContinue = "error-continue" // its further lines (and further chunks of a long line)
+)
+
 // Event is one test2json event. Fields not listed are ignored.
 type Event struct {
 	Time        time.Time `json:",omitempty"`
@@ -37,10 +45,16 @@ type Event struct {
 	Output      string  `json:",omitempty"`
 	ImportPath  string  `json:",omitempty"`
 	FailedBuild string  `json:",omitempty"`
-	OutputType  string  `json:",omitempty"`
+	OutputType  string  `json:",omitempty"` // Go 1.27+, on output events: see OutputFrame
 	Key         string  `json:",omitempty"`
 	Value       string  `json:",omitempty"`
 	Path        string  `json:",omitempty"`
+}
+
+// IsError reports whether e is output of a t.Error or t.Fatal message, as
+// Go 1.27+ marks it; always false for older streams.
+func (e *Event) IsError() bool {
+	return e.OutputType == OutputError || e.OutputType == OutputErrorContinue
 }
 
 // Handler receives what a Scanner reads, in input order. It is called from

@@ -11,10 +11,19 @@
 # Timings, addresses and goroutine ids differ between runs; the tests
 # normalise them before comparing. Re-run after a Go upgrade:
 #   bash watchdog/internal/testjson/testdata/record.sh
+# With a release, records under it (fetched through the module proxy) into
+# a directory of its own, e.g. go1.27/ (the streams whose output events carry
+# OutputType):
+#   bash watchdog/internal/testjson/testdata/record.sh go1.27.3
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
-export GOFLAGS=-mod=mod GOWORK=off GOTOOLCHAIN=local
+toolchain=${1:-local}
+if [ "$toolchain" != local ]; then
+	here="$here/${toolchain%.*}"
+	mkdir -p "$here"
+fi
+export GOFLAGS=-mod=mod GOWORK=off GOTOOLCHAIN=$toolchain
 
 run() { # name dir flags...
 	local name=$1 dir=$2
@@ -26,6 +35,7 @@ run() { # name dir flags...
 
 run pass pass -count=1 -p 1
 run fail fail -count=1 -p 1
+run errors errors -count=1 -p 1
 run panic panic -count=1 -p 1
 run timeout timeout -count=1 -p 1 -timeout=1s
 run exit exit -count=1 -p 1
@@ -36,4 +46,4 @@ run benchfail benchfail -count=1 -p 1 -bench=. -benchtime=10x
 # A second run of an unchanged package is served from the test cache.
 (cd fixtures/pass && go test -json ./... >/dev/null 2>&1 && go test ./... >/dev/null 2>&1 && go test -v ./... >/dev/null 2>&1) || true
 run cached pass -p 1
-go version >go-version.txt
+go version >"$here/go-version.txt"
