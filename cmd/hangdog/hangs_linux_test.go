@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -173,17 +174,24 @@ func TestE2EMultiPackage(t *testing.T) {
 	}
 }
 
-// TestOldGoSmoke runs one hanging fixture under an older Go release named
-// by HANGDOG_OLD_GO (for example go1.21.13, fetched through the module proxy
-// on first use). .ci/run sets it; without it the test is skipped.
-func TestOldGoSmoke(t *testing.T) {
-	v := os.Getenv("HANGDOG_OLD_GO")
+// TestGoReleaseSmoke runs hangdog for real under the Go release named by
+// HANGDOG_SMOKE_GO (go1.21.13 for an old one, go1.27.3 for the newest;
+// fetched through the module proxy on first use): one hanging fixture, with
+// and without go test's vet step, and the errors fixture with a JUnit file
+// and GitHub annotations. .ci/run sets it; without it the test is skipped.
+func TestGoReleaseSmoke(t *testing.T) {
+	v := os.Getenv("HANGDOG_SMOKE_GO")
 	if v == "" {
-		t.Skip("HANGDOG_OLD_GO not set")
+		t.Skip("HANGDOG_SMOKE_GO not set")
+	}
+	minor, ok := releaseMinor(v)
+	if !ok {
+		t.Fatalf("HANGDOG_SMOKE_GO=%q: want a release such as go1.27.3", v)
 	}
 	env := []string{"GOTOOLCHAIN=" + v}
 	// Before Go 1.24 vet cannot read overlay files: hangdog says so and
-	// captures with SIGQUIT; with -vet=off the agent is used.
+	// captures with SIGQUIT; with -vet=off the agent is used. From 1.24
+	// the agent is used either way.
 	for _, vet := range []string{"", "-vet=off"} {
 		args := []string{"--stall", "3s", "--kill-after", "6s", "--", "-count=1"}
 		if vet != "" {
@@ -200,14 +208,33 @@ func TestOldGoSmoke(t *testing.T) {
 		if !hasGroup(h, "helper", "sync.Mutex.Lock", "bank.go:46") {
 			t.Errorf("%s: no mutex waiters: %+v", vet, h.Goroutines)
 		}
-		want := "sigquit"
-		if vet != "" {
-			want = "snapshot"
+		want := "snapshot"
+		if vet == "" && minor < 24 {
+			want = "sigquit"
 		}
 		if h.Capture != want {
-			t.Errorf("%s: capture %q, want %q", vet, h.Capture, want)
+			t.Errorf("%s: capture %q, want %q (%s)", vet, h.Capture, want, h.CaptureError)
 		}
 	}
+	// Failure messages: from Go 1.27 test2json says which output lines are
+	// errors, and the JUnit messages and annotations are made of those.
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	r := runHangdogEnv(t, errorsFixture(t), append(env, "GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="),
+		"--stall", "1m", "--junitfile", junit, "--", "-count=1", "./...")
+	errorLinesCheck(t, r, junit, minor >= 27)
+}
+
+// releaseMinor is the minor version of a release name: 27 for go1.27.3.
+func releaseMinor(v string) (int, bool) {
+	rest, ok := strings.CutPrefix(v, "go1.")
+	if !ok {
+		return 0, false
+	}
+	if i := strings.IndexByte(rest, '.'); i >= 0 {
+		rest = rest[:i]
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil
 }
 
 // TestE2EStallFor checks that a per-test threshold applies: the default
