@@ -63,7 +63,17 @@ func (e *engine) goMinor(goCmd, dir string) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "go1.")
+	return parseGoMinor(string(out))
+}
+
+// parseGoMinor reads the minor version from `go env GOVERSION`'s output:
+// 27 for "go1.27.3", "go1.27rc1" or "go1.27"; false for anything else
+// (a development toolchain, "devel go1.28-…").
+func parseGoMinor(out string) (int, bool) {
+	v, ok := strings.CutPrefix(strings.TrimSpace(out), "go1.")
+	if !ok {
+		return 0, false
+	}
 	if i := strings.IndexAny(v, ".-+ rcbeta"); i >= 0 {
 		v = v[:i]
 	}
