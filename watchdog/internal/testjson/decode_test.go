@@ -16,6 +16,15 @@ import (
 // recorded fixtures (see fixtureLines).
 var decodeCases = []string{
 	`{"Action":"run","Package":"p","Test":"TestX"}`,
+	// Go 1.27's OutputType, and what encoding/json must decide about it.
+	`{"Action":"output","Package":"p","Test":"TestX","Output":"    x_test.go:3: boom\n","OutputType":"error"}`,
+	`{"Action":"output","Output":"        more\n","OutputType":"error-continue"}`,
+	`{"Action":"output","Output":"=== RUN   TestX\n","OutputType":"frame"}`,
+	`{"Action":"output","OutputType":"\u0065rror"}`,
+	`{"Action":"output","OutputType":null}`,
+	`{"Action":"output","outputtype":"frame"}`,
+	`{"Action":"output","OutputType":"error","OutputType":"frame"}`,
+	`{"Action":"output","OutputType":7}`,
 	`{"Time":"2026-11-28T00:42:27.931993326Z","Action":"start","Package":"example.com/exit"}`,
 	`{"Time":"2026-11-28T00:42:27Z","Action":"pass","Elapsed":0.004}`,
 	`{"Time":"2026-11-28T00:42:27.9Z","Action":"pass","Elapsed":12.5}`,
