@@ -196,6 +196,10 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	rep := &Report{Version: ReportVersion, Tool: "hangdog", Command: argv, Started: e.start, Hangs: []*Hang{}}
 	fail := func(err error) (*Report, error) {
 		rep.ExitCode, rep.Reason = ExitInternal, "error"
+		var pe *OutputPathError
+		if errors.As(err, &pe) {
+			rep.ExitCode = ExitUsage
+		}
 		rep.DurationSeconds = time.Since(e.start).Seconds()
 		return rep, err
 	}
@@ -446,7 +450,7 @@ func (e *engine) makeArtifactsDir() error {
 		return fmt.Errorf("artifacts directory: %w", err)
 	}
 	if err := os.MkdirAll(d, 0o700); err != nil {
-		return fmt.Errorf("artifacts directory: %w", err)
+		return &OutputPathError{Flag: "--artifacts", Path: e.cfg.ArtifactsDir, Err: errnoOf(err)}
 	}
 	e.artifacts = d
 	return nil

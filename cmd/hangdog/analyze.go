@@ -78,6 +78,10 @@ func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		cfg.StallFor = append(cfg.StallFor, r)
 	}
+	// The outputs are checked before any input is read.
+	if err := cfg.Validate(); err != nil {
+		return &exitError{code: watchdog.ExitUsage, err: err}
+	}
 	var readers []io.Reader
 	live := false
 	for _, name := range files {
