@@ -64,6 +64,7 @@ type textLog struct {
 	// results are the "FAIL\tpkg" and "ok  \tpkg" lines, by line number.
 	results []pkgLine
 	cur     []byte // the current line, up to a bound
+	dumps   int    // goroutine dumps found in the text
 	err     error
 	counts  Counts
 	// record keeps TestRun and PackageRun records from the log's own
@@ -169,6 +170,7 @@ func (e *engine) diagnoseText() {
 		if len(d.Goroutines) == 0 {
 			continue
 		}
+		t.dumps++
 		pkg := t.pkgAfter(d.StartLine)
 		diag, ok := e.dumpHangs(d, pkg, nil, d.Reason)
 		if !ok {
@@ -195,6 +197,30 @@ func (e *engine) diagnoseText() {
 		}
 		e.printHangsLocked(hangs)
 	}
+}
+
+// EmptyInputError says an analysed input held nothing hangdog reads: no
+// test2json event, no go test result line, no goroutine dump.
+type EmptyInputError struct {
+	Lines int // lines of other text
+}
+
+func (e *EmptyInputError) Error() string {
+	found := "empty"
+	if e.Lines > 0 {
+		found = fmt.Sprintf("%d lines of other text", e.Lines)
+	}
+	return fmt.Sprintf("no test events, test results or goroutine dump found (%s)", found)
+}
+
+// emptyInput reports whether the analysed input held nothing to read.
+// Called at the end with e.mu held.
+func (e *engine) emptyInput() *EmptyInputError {
+	t := e.text
+	if t == nil || len(e.tr.order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || len(e.hangs) > 0 {
+		return nil
+	}
+	return &EmptyInputError{Lines: t.line}
 }
 
 // offlineStalls reports, at the end of a saved stream, the tests that were

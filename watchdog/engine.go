@@ -76,6 +76,7 @@ type engine struct {
 	modules    []string
 
 	text     *textLog  // analyze: the input's non-JSON text
+	empty    bool      // analyze: the input held nothing to read
 	lastTime time.Time // offline analyze: the stream's latest event time
 
 	inj  *agent.Injection     // the agent in the test binaries; nil without
@@ -401,6 +402,13 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	}
 
 	var ie *InterruptedError
+	if cause == nil {
+		if err := e.emptyInput(); err != nil {
+			e.empty = true
+			rep.ExitCode, rep.Reason = ExitInternal, "error"
+			return rep, err
+		}
+	}
 	switch {
 	case errors.As(cause, &ie):
 		rep.ExitCode, rep.Reason = ie.ExitCode(), "interrupted"

@@ -144,3 +144,28 @@ func TestOutputPathsUntouched(t *testing.T) {
 		t.Errorf("files in the output directory: %v (want only old.json: no probe, no log file)", names)
 	}
 }
+
+// TestAnalyzeNothingToRead: analyze on an input that cannot be read, or
+// that holds no test event, no result line and no dump, is exit 4 with
+// one line that says what it found instead, as stacks is.
+func TestAnalyzeNothingToRead(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "build.log")
+	if err := os.WriteFile(log, []byte("go: downloading example.com/x v1.0.0\nbuilding...\ndone\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, input, producer, want string }{
+		{"missing", filepath.Join(dir, "missing.json"), "", "hangdog: analyze: open " + filepath.Join(dir, "missing.json") + ": no such file or directory\n"},
+		{"text", log, "", "hangdog: analyze: " + log + ": no test events, test results or goroutine dump found (3 lines of other text)\n"},
+		{"empty stdin", "-", "true", "hangdog: analyze: standard input: no test events, test results or goroutine dump found (empty)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runHangdogIn(t, dir, nil, tc.producer, "analyze", tc.input)
+			if r.code != watchdog.ExitInternal || r.stderr != tc.want || r.stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 4 and %q", r.code, r.stdout, r.stderr, tc.want)
+			}
+		})
+	}
+}

@@ -94,12 +94,14 @@ Flags:
 `
 
 const usageTail = `
-Exit codes:
+Exit codes (the same for every subcommand; see README):
   0    all tests passed
   1    a test failed, a package failed to build, or go test failed
-  2    hangdog was called wrongly (bad flag)
+  2    hangdog was called wrongly: a bad flag or value, or an output path
+       that cannot be written (found before anything runs)
   3    a hang was detected (wins over 1)
-  4    hangdog itself failed (could not start go, could not write a report)
+  4    hangdog itself failed: could not start go, could not write a report,
+       or an input could not be read or held nothing to read
   130  interrupted by SIGINT;  143  by SIGTERM
 `
 

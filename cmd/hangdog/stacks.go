@@ -36,11 +36,11 @@ Flags:
 
 const stacksUsageTail = `
 Exit codes:
-  0    every input was read (with or without a dump in it)
-  1    an input could not be read (one line each on stderr; the others are
-       still summarised)
+  0    every input held a goroutine dump, and it was summarised
   2    bad flag or value
-  4    the output could not be written
+  4    an input could not be read, or held no goroutine dump (one line each
+       on stderr saying what it held instead; the others are still
+       summarised), or the output could not be written
 `
 
 type stacksOptions struct {
@@ -130,18 +130,16 @@ func runStacks(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return &exitError{code: watchdog.ExitInternal, err: fmt.Errorf("stacks: write: %w", err)}
 	}
 	if len(readErrs) > 0 {
-		// One line per input that could not be read; the others were
-		// summarised all the same.
-		for _, err := range readErrs {
-			fmt.Fprintf(stderr, "hangdog: %v\n", err)
-		}
-		return &exitError{code: watchdog.ExitFailed}
+		// One line per input that could not be read or held no dump;
+		// the others were summarised all the same.
+		return &inputError{errs: readErrs}
 	}
 	return nil
 }
 
 // summarizeFile summarizes the dumps of one input ("-" is stdin) as they
 // are read.
+// An input with no dump in it is an error that says what it held.
 func summarizeFile(name string, stdin io.Reader, so watchdog.SummaryOptions, each func(*watchdog.DumpSummary)) error {
 	r := stdin
 	if name != "-" {
@@ -151,11 +149,82 @@ func summarizeFile(name string, stdin io.Reader, so watchdog.SummaryOptions, eac
 		}
 		defer f.Close()
 		r = f
+	} else {
+		name = "standard input"
 	}
-	if err := watchdog.SummarizeDumps(r, so, each); err != nil {
+	cr := &countingReader{r: r}
+	n := 0
+	err := watchdog.SummarizeDumps(cr, so, func(s *watchdog.DumpSummary) { n++; each(s) })
+	if err != nil {
 		return fmt.Errorf("stacks: read %s: %w", name, err)
 	}
+	if n == 0 {
+		return fmt.Errorf("stacks: %s: no goroutine dump found (%s)", name, cr.describe())
+	}
 	return nil
+}
+
+// countingReader counts what passes through it, to say what an input
+// held when it held no dump.
+type countingReader struct {
+	r      io.Reader
+	bytes  int64
+	lines  int64
+	events int64 // lines that start a test2json event
+	binary bool  // a NUL byte was seen
+	bol    bool  // the next byte starts a line
+	seen   bool
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	b := p[:n]
+	if !c.seen && n > 0 {
+		c.seen, c.bol = true, true
+	}
+	c.bytes += int64(n)
+	for len(b) > 0 {
+		if c.bol && b[0] == '{' {
+			c.events++
+		}
+		c.binary = c.binary || bytes.IndexByte(b, 0) >= 0
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			c.bol = false
+			break
+		}
+		c.lines++
+		b, c.bol = b[i+1:], true
+	}
+	return n, err
+}
+
+// describe says what was read: "empty", "1,204 lines of text, no
+// goroutine header", "3 lines, 3 of them JSON, no goroutine dump in their
+// output", "812 bytes of binary data".
+func (c *countingReader) describe() string {
+	lines := c.lines
+	if !c.bol && c.bytes > 0 {
+		lines++ // a last line without a newline
+	}
+	switch {
+	case c.bytes == 0:
+		return "empty"
+	case c.binary:
+		return fmt.Sprintf("%s bytes of binary data, not a goroutine profile", thousands(c.bytes))
+	case c.events > 0:
+		return fmt.Sprintf("%s lines, %s of them JSON, no goroutine dump in their output", thousands(lines), thousands(c.events))
+	}
+	return fmt.Sprintf("%s lines of text, no goroutine header", thousands(lines))
+}
+
+// thousands prints n with commas: 1,204.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // stacksWriter prints summaries as they come: a JSON array, or text.
@@ -209,8 +278,6 @@ func (sw *stacksWriter) close() error {
 		sw.w.WriteString("[]\n")
 	case sw.json:
 		sw.w.WriteString("\n]\n")
-	case sw.n == 0:
-		sw.w.WriteString("no goroutine dump found\n")
 	}
 	return sw.w.Flush()
 }
