@@ -77,7 +77,8 @@ type engine struct {
 
 	text     *textLog  // analyze: the input's non-JSON text
 	empty    bool      // analyze: the input held nothing to read
-	lastTime time.Time // offline analyze: the stream's latest event time
+	lastTime  time.Time // offline analyze: the stream's latest event time
+	firstTime time.Time // offline analyze: the stream's earliest event time
 
 	inj  *agent.Injection     // the agent in the test binaries; nil without
 	live map[string]*liveHang // hangs whose binary still runs, by package
@@ -395,6 +396,9 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	rep.FailedPackages = e.tr.failedPkgs
 	rep.BuildFailures = e.tr.buildFailed
 	rep.DurationSeconds = time.Since(e.start).Seconds()
+	if e.cfg.Input != nil {
+		e.inputTimes(rep)
+	}
 	rep.ArtifactsDir = e.artifacts
 	rep.Warnings = e.warnings
 	if cause != nil {
@@ -487,6 +491,9 @@ func (e *engine) Event(ev *testjson.Event, raw []byte) {
 		now = ev.Time
 		if now.After(e.lastTime) {
 			e.lastTime = now
+		}
+		if e.firstTime.IsZero() || now.Before(e.firstTime) {
+			e.firstTime = now
 		}
 	}
 	if ev.Test != "" && len(e.live) > 0 && ev.Action != testjson.ActionPause {
