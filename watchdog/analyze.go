@@ -71,8 +71,8 @@ type textLog struct {
 	firstStamp, lastStamp time.Time
 	stamps                int
 	dated                 bool
-	err     error
-	counts  Counts
+	err                   error
+	counts                Counts
 	// record keeps TestRun and PackageRun records from the log's own
 	// result lines (a plain log has no events); a test's package is
 	// known only at its package's result line.

@@ -75,8 +75,8 @@ type engine struct {
 	lookupOnce sync.Once
 	modules    []string
 
-	text     *textLog  // analyze: the input's non-JSON text
-	empty    bool      // analyze: the input held nothing to read
+	text      *textLog  // analyze: the input's non-JSON text
+	empty     bool      // analyze: the input held nothing to read
 	lastTime  time.Time // offline analyze: the stream's latest event time
 	firstTime time.Time // offline analyze: the stream's earliest event time
 

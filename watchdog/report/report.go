@@ -42,12 +42,12 @@ const Version = 1
 // Report is the JSON report of a run (--report-json). Its fields are
 // documented in the README.
 type Report struct {
-	Version         int       `json:"version"`
-	Tool            string    `json:"tool"`
-	ExitCode        int       `json:"exit_code"`
-	Reason          string    `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
-	Command         []string  `json:"command"`
-	Dir             string    `json:"dir"`
+	Version  int      `json:"version"`
+	Tool     string   `json:"tool"`
+	ExitCode int      `json:"exit_code"`
+	Reason   string   `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
+	Command  []string `json:"command"`
+	Dir      string   `json:"dir"`
 	// Started and DurationSeconds are when the run started and how long
 	// it took. For hangdog analyze they are the run's in the input, in its
 	// own times (Times says which); both are absent when the input has no
