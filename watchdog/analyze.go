@@ -185,8 +185,10 @@ func (t *textLog) pkgResult(line string, ok bool, stamp time.Time) {
 		p.Result = "fail"
 	}
 	if len(f) > 2 {
-		if d, err := time.ParseDuration(strings.Fields(f[2] + " ")[0]); err == nil {
-			p.ElapsedSeconds = d.Seconds()
+		if w := strings.Fields(f[2]); len(w) > 0 {
+			if d, err := time.ParseDuration(w[0]); err == nil {
+				p.ElapsedSeconds = d.Seconds()
+			}
 		}
 	}
 	if !stamp.IsZero() {
