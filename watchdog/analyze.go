@@ -66,6 +66,7 @@ type textLog struct {
 	results []pkgLine
 	cur     []byte // the current line, up to a bound
 	dumps   int    // goroutine dumps found in the text
+	runs    int    // "=== RUN" lines
 	// The lines' timestamp prefixes: the first and last read, how many.
 	// dated is false for a time of day without a date ("[10:04:05]").
 	firstStamp, lastStamp time.Time
@@ -126,6 +127,9 @@ func (t *textLog) write(chunk []byte, end bool) {
 			r.Start = stamp.Add(-time.Duration(secs * float64(time.Second)))
 		}
 		t.pending = append(t.pending, r)
+	}
+	if strings.HasPrefix(l, "=== RUN ") {
+		t.runs++
 	}
 	switch {
 	case strings.HasPrefix(l, "--- PASS: "):
@@ -307,7 +311,7 @@ func (e *EmptyInputError) Error() string {
 // Called at the end with e.mu held.
 func (e *engine) emptyInput() *EmptyInputError {
 	t := e.text
-	if t == nil || len(e.tr.order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || len(e.hangs) > 0 {
+	if t == nil || len(e.tr.order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || t.runs > 0 || len(e.hangs) > 0 {
 		return nil
 	}
 	return &EmptyInputError{Lines: t.line}

@@ -168,4 +168,12 @@ func TestAnalyzeNothingToRead(t *testing.T) {
 			}
 		})
 	}
+	// A log that only shows a test starting is something to read.
+	started := filepath.Join(dir, "started.log")
+	if err := os.WriteFile(started, []byte("=== RUN   TestA\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runHangdogIn(t, dir, nil, "", "analyze", started); r.code == watchdog.ExitInternal {
+		t.Errorf("a log with a === RUN line: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
