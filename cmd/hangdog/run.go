@@ -94,7 +94,7 @@ Flags:
 `
 
 const usageTail = `
-Exit codes (the same for every subcommand; see README):
+Exit codes (the README has one table for every subcommand):
   0    all tests passed
   1    a test failed, a package failed to build, or go test failed
   2    hangdog was called wrongly: a bad flag or value, or an output path
