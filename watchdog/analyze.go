@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/report"
@@ -64,8 +65,15 @@ type textLog struct {
 	// results are the "FAIL\tpkg" and "ok  \tpkg" lines, by line number.
 	results []pkgLine
 	cur     []byte // the current line, up to a bound
-	err     error
-	counts  Counts
+	dumps   int    // goroutine dumps found in the text
+	runs    int    // "=== RUN" lines
+	// The lines' timestamp prefixes: the first and last read, how many.
+	// dated is false for a time of day without a date ("[10:04:05]").
+	firstStamp, lastStamp time.Time
+	stamps                int
+	dated                 bool
+	err                   error
+	counts                Counts
 	// record keeps TestRun and PackageRun records from the log's own
 	// result lines (a plain log has no events); a test's package is
 	// known only at its package's result line.
@@ -98,18 +106,30 @@ func (t *textLog) write(chunk []byte, end bool) {
 		return
 	}
 	t.line++
-	l := ciPrefix.ReplaceAllString(strings.TrimRight(string(t.cur), "\r\n"), "")
+	l := strings.TrimRight(string(t.cur), "\r\n")
+	var stamp time.Time
+	if m := ciPrefix.FindString(l); m != "" {
+		stamp = t.stamp(strings.TrimSpace(m))
+		l = l[len(m):]
+	}
 	t.cur = t.cur[:0]
 	switch {
 	case strings.HasPrefix(l, "FAIL\t"):
-		t.pkgResult(strings.SplitN(l, "\t", 3)[1], false)
+		t.pkgResult(l, false, stamp)
 	case strings.HasPrefix(l, "ok  \t"):
-		t.pkgResult(strings.SplitN(l, "\t", 3)[1], true)
+		t.pkgResult(l, true, stamp)
 	}
 	l = strings.TrimLeft(l, " ")
 	if m := resultLine.FindStringSubmatch(l); m != nil && t.record {
 		secs, _ := strconv.ParseFloat(m[3], 64)
-		t.pending = append(t.pending, report.TestRun{Test: m[2], Result: strings.ToLower(m[1]), ElapsedSeconds: secs})
+		r := report.TestRun{Test: m[2], Result: strings.ToLower(m[1]), ElapsedSeconds: secs}
+		if !stamp.IsZero() {
+			r.Start = stamp.Add(-time.Duration(secs * float64(time.Second)))
+		}
+		t.pending = append(t.pending, r)
+	}
+	if strings.HasPrefix(l, "=== RUN ") {
+		t.runs++
 	}
 	switch {
 	case strings.HasPrefix(l, "--- PASS: "):
@@ -121,23 +141,73 @@ func (t *textLog) write(chunk []byte, end bool) {
 	}
 }
 
-// pkgResult notes a package's result line: the tests seen since the last
-// one belong to it.
-func (t *textLog) pkgResult(pkg string, ok bool) {
+// stampLayouts are the timestamp prefixes ciPrefix matches, dated first.
+var stampLayouts = []struct {
+	layout string
+	dated  bool
+}{
+	{"2006-01-02T15:04:05.999999999Z", true}, {"2006-01-02T15:04:05.999999999", true},
+	{"2006-01-02 15:04:05.999999999Z", true}, {"2006-01-02 15:04:05.999999999", true},
+	{"[15:04:05.999999999]", false},
+}
+
+// stamp reads a line's timestamp prefix and notes it; the zero time when
+// it is not one.
+func (t *textLog) stamp(s string) time.Time {
+	for _, l := range stampLayouts {
+		ts, err := time.Parse(l.layout, s)
+		if err != nil {
+			continue
+		}
+		if !l.dated && t.stamps > 0 && ts.Before(t.lastStamp) {
+			ts = ts.Add(24 * time.Hour * time.Duration(1+int(t.lastStamp.Sub(ts)/(24*time.Hour)))) // past midnight
+		}
+		if t.stamps == 0 {
+			t.firstStamp, t.dated = ts, l.dated
+		}
+		if ts.After(t.lastStamp) || t.stamps == 0 {
+			t.lastStamp = ts
+		}
+		t.stamps++
+		return ts
+	}
+	return time.Time{}
+}
+
+// pkgResult notes a package's result line ("ok  \tpkg\t0.12s", "FAIL\tpkg
+// 0.1s"), read at stamp (zero when the log has no times): the tests seen
+// since the last one belong to it.
+func (t *textLog) pkgResult(line string, ok bool, stamp time.Time) {
+	f := strings.SplitN(line, "\t", 4)
+	pkg := f[1]
 	t.results = append(t.results, pkgLine{t.line, pkg, ok})
 	if !t.record {
 		return
 	}
+	p := report.PackageRun{Package: pkg, Result: "pass"}
+	if !ok {
+		p.Result = "fail"
+	}
+	if len(f) > 2 {
+		if w := strings.Fields(f[2]); len(w) > 0 {
+			if d, err := time.ParseDuration(w[0]); err == nil {
+				p.ElapsedSeconds = d.Seconds()
+			}
+		}
+	}
+	if !stamp.IsZero() {
+		p.End = stamp
+		p.Start = stamp.Add(-time.Duration(p.ElapsedSeconds * float64(time.Second)))
+	}
 	for i := range t.pending {
 		t.pending[i].Package = pkg
+		if s := t.pending[i].Start; !s.IsZero() && s.Before(p.Start) {
+			p.Start = s
+		}
 	}
 	t.tests = append(t.tests, t.pending...)
 	t.pending = t.pending[:0]
-	result := "pass"
-	if !ok {
-		result = "fail"
-	}
-	t.packages = append(t.packages, report.PackageRun{Package: pkg, Result: result})
+	t.packages = append(t.packages, p)
 }
 
 // pkgAfter returns the package of the first result line after line.
@@ -169,6 +239,7 @@ func (e *engine) diagnoseText() {
 		if len(d.Goroutines) == 0 {
 			continue
 		}
+		t.dumps++
 		pkg := t.pkgAfter(d.StartLine)
 		diag, ok := e.dumpHangs(d, pkg, nil, d.Reason)
 		if !ok {
@@ -195,6 +266,55 @@ func (e *engine) diagnoseText() {
 		}
 		e.printHangsLocked(hangs)
 	}
+}
+
+// inputTimes sets the report's start and duration for an analysed input:
+// those of the run in it, from its events' own times or its lines'
+// timestamps, never the analysis's; none when it has no times. Called at
+// the end with e.mu held.
+func (e *engine) inputTimes(rep *Report) {
+	rep.AnalyzedAt = e.start
+	t := e.text
+	switch {
+	case !e.cfg.Offline:
+		rep.Times = report.TimesClock // a live stream: the clock is its time
+	case !e.firstTime.IsZero():
+		rep.Times = report.TimesEvents
+		rep.Started, rep.DurationSeconds = e.firstTime, e.lastTime.Sub(e.firstTime).Seconds()
+	case t != nil && t.stamps > 0:
+		rep.Times = report.TimesLog
+		rep.Started, rep.DurationSeconds = time.Time{}, t.lastStamp.Sub(t.firstStamp).Seconds()
+		if t.dated {
+			rep.Started = t.firstStamp
+		}
+	default:
+		rep.Times = report.TimesNone
+		rep.Started, rep.DurationSeconds = time.Time{}, 0
+	}
+}
+
+// EmptyInputError says an analysed input held nothing hangdog reads: no
+// test2json event, no go test result line, no goroutine dump.
+type EmptyInputError struct {
+	Lines int // lines of other text
+}
+
+func (e *EmptyInputError) Error() string {
+	found := "empty"
+	if e.Lines > 0 {
+		found = fmt.Sprintf("%d lines of other text", e.Lines)
+	}
+	return fmt.Sprintf("no test events, test results or goroutine dump found (%s)", found)
+}
+
+// emptyInput reports whether the analysed input held nothing to read.
+// Called at the end with e.mu held.
+func (e *engine) emptyInput() *EmptyInputError {
+	t := e.text
+	if t == nil || len(e.tr.order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || t.runs > 0 || len(e.hangs) > 0 {
+		return nil
+	}
+	return &EmptyInputError{Lines: t.line}
 }
 
 // offlineStalls reports, at the end of a saved stream, the tests that were

@@ -140,6 +140,26 @@ func (c *Config) Validate() error {
 	if c.QuitGrace < 0 {
 		return fmt.Errorf("quit grace must be positive, got %v", c.QuitGrace)
 	}
+	// Every output is checked before anything runs: a report that cannot
+	// be written is found now, not at the end of a 20-minute suite.
+	for _, o := range []struct{ flag, path string }{
+		{"--jsonfile", c.JSONFile}, {"--report-json", c.ReportJSON},
+		{"--junitfile", c.JUnitFile}, {"--html", c.HTMLFile},
+	} {
+		if err := CheckOutputFile(o.flag, o.path); err != nil {
+			return err
+		}
+	}
+	if c.HistoryFile != "auto" { // the default path's directory is made as needed
+		if err := CheckOutputFile("--history", c.HistoryFile); err != nil {
+			return err
+		}
+	}
+	if c.ArtifactsDir != "" {
+		if err := checkArtifactsDir(c.ArtifactsDir); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

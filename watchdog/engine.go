@@ -75,8 +75,10 @@ type engine struct {
 	lookupOnce sync.Once
 	modules    []string
 
-	text     *textLog  // analyze: the input's non-JSON text
-	lastTime time.Time // offline analyze: the stream's latest event time
+	text      *textLog  // analyze: the input's non-JSON text
+	empty     bool      // analyze: the input held nothing to read
+	lastTime  time.Time // offline analyze: the stream's latest event time
+	firstTime time.Time // offline analyze: the stream's earliest event time
 
 	inj  *agent.Injection     // the agent in the test binaries; nil without
 	live map[string]*liveHang // hangs whose binary still runs, by package
@@ -196,6 +198,10 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	rep := &Report{Version: ReportVersion, Tool: "hangdog", Command: argv, Started: e.start, Hangs: []*Hang{}}
 	fail := func(err error) (*Report, error) {
 		rep.ExitCode, rep.Reason = ExitInternal, "error"
+		var pe *OutputPathError
+		if errors.As(err, &pe) {
+			rep.ExitCode = ExitUsage
+		}
 		rep.DurationSeconds = time.Since(e.start).Seconds()
 		return rep, err
 	}
@@ -390,6 +396,9 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	rep.FailedPackages = e.tr.failedPkgs
 	rep.BuildFailures = e.tr.buildFailed
 	rep.DurationSeconds = time.Since(e.start).Seconds()
+	if e.cfg.Input != nil {
+		e.inputTimes(rep)
+	}
 	rep.ArtifactsDir = e.artifacts
 	rep.Warnings = e.warnings
 	if cause != nil {
@@ -397,6 +406,13 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	}
 
 	var ie *InterruptedError
+	if cause == nil {
+		if err := e.emptyInput(); err != nil {
+			e.empty = true
+			rep.ExitCode, rep.Reason = ExitInternal, "error"
+			return rep, err
+		}
+	}
 	switch {
 	case errors.As(cause, &ie):
 		rep.ExitCode, rep.Reason = ie.ExitCode(), "interrupted"
@@ -446,7 +462,7 @@ func (e *engine) makeArtifactsDir() error {
 		return fmt.Errorf("artifacts directory: %w", err)
 	}
 	if err := os.MkdirAll(d, 0o700); err != nil {
-		return fmt.Errorf("artifacts directory: %w", err)
+		return &OutputPathError{Flag: "--artifacts", Path: e.cfg.ArtifactsDir, Err: errnoOf(err)}
 	}
 	e.artifacts = d
 	return nil
@@ -475,6 +491,9 @@ func (e *engine) Event(ev *testjson.Event, raw []byte) {
 		now = ev.Time
 		if now.After(e.lastTime) {
 			e.lastTime = now
+		}
+		if e.firstTime.IsZero() || now.Before(e.firstTime) {
+			e.firstTime = now
 		}
 	}
 	if ev.Test != "" && len(e.live) > 0 && ev.Action != testjson.ActionPause {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/hangdog/hangdog/watchdog/report"
 )
 
 // maxStackLines is how many frames of each goroutine group the text report
@@ -128,8 +130,12 @@ func (e *engine) printSummary(rep *Report) {
 		}
 	}
 	t := rep.Totals
+	took := fmtSeconds(rep.DurationSeconds)
+	if rep.Times == report.TimesNone {
+		took = "no times in the log"
+	}
 	fmt.Fprintf(&b, "hangdog: %d passed, %d failed, %d skipped, %d hung in %d packages (%s)\n",
-		t.Passed, t.Failed, t.Skipped, t.Hung, t.Packages, fmtSeconds(rep.DurationSeconds))
+		t.Passed, t.Failed, t.Skipped, t.Hung, t.Packages, took)
 	if len(rep.Hangs) > 0 {
 		fmt.Fprintf(&b, "hangdog: artifacts in %s\n", e.artifacts)
 	}

@@ -4,6 +4,7 @@
 // interleaves them.
 //
 //	streamgen -in base.json -size 300MB -p 4 > big.json
+//	streamgen -in base.json -copies 88 -p 4 > 88-packages.json
 package main
 
 import (
@@ -30,6 +31,7 @@ func run(args []string, stdout io.Writer) error {
 	in := fs.String("in", "", "recorded go test -json stream of one package")
 	size := fs.String("size", "100MB", "approximate output size (KB, MB, GB)")
 	par := fs.Int("p", 4, "packages whose events interleave")
+	copies := fs.Int("copies", 0, "write exactly this many copies of the package instead of -size")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,11 +51,19 @@ func run(args []string, stdout io.Writer) error {
 	name := []byte(pkg)
 	w := bufio.NewWriterSize(stdout, 1<<20)
 	var written int64
-	for n := 0; written < target; n += *par {
+	more := func(n int) bool { return written < target }
+	if *copies > 0 {
+		more = func(n int) bool { return n < *copies }
+	}
+	for n := 0; more(n); n += *par {
 		// Interleave the events of *par copies line by line.
 		// The package name is replaced everywhere: in Package and in
 		// go test's "ok  \tpkg\t0.1s" lines.
-		reps := make([][]byte, *par)
+		k := *par
+		if *copies > 0 {
+			k = min(k, *copies-n)
+		}
+		reps := make([][]byte, k)
 		for k := range reps {
 			reps[k] = []byte(pkg + "/gen" + strconv.Itoa(n+k))
 		}

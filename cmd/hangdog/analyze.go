@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -26,6 +27,17 @@ diagnosis is limited to what the stream itself prints.
 Flags:
 `
 
+const analyzeUsageTail = `
+Exit codes:
+  0    every test in the input passed
+  1    a test or package in the input failed
+  2    bad flag or value, or an output path that cannot be written
+  3    a hang was found in the input
+  4    an input could not be read, or held no test event, no test result
+       and no goroutine dump (one line saying what it held instead), or a
+       report could not be written
+`
+
 // runAnalyze is `hangdog analyze`.
 func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env environment) error {
 	var o options
@@ -43,13 +55,13 @@ func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.BoolVarP(&help, "help", "h", false, "print this help")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, analyzeUsage+flagUsages(fs))
+			io.WriteString(stdout, analyzeUsage+flagUsages(fs)+analyzeUsageTail)
 			return errHelp
 		}
 		return &usageError{fmt.Errorf("analyze: %w", err)}
 	}
 	if help {
-		io.WriteString(stdout, analyzeUsage+flagUsages(fs))
+		io.WriteString(stdout, analyzeUsage+flagUsages(fs)+analyzeUsageTail)
 		return errHelp
 	}
 	if err := checkFormat(o.format); err != nil {
@@ -78,6 +90,10 @@ func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		cfg.StallFor = append(cfg.StallFor, r)
 	}
+	// The outputs are checked before any input is read.
+	if err := cfg.Validate(); err != nil {
+		return &exitError{code: watchdog.ExitUsage, err: err}
+	}
 	var readers []io.Reader
 	live := false
 	for _, name := range files {
@@ -88,7 +104,7 @@ func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		f, err := os.Open(name)
 		if err != nil {
-			return &exitError{code: watchdog.ExitInternal, err: fmt.Errorf("analyze: %w", err)}
+			return &inputError{errs: []error{fmt.Errorf("analyze: %w", err)}}
 		}
 		defer f.Close()
 		readers = append(readers, f)
@@ -99,6 +115,14 @@ func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	cfg.Input = io.MultiReader(readers...)
 	cfg.Offline = !live
 	res, err := watchdog.Run(ctx, cfg)
+	var empty *watchdog.EmptyInputError
+	if errors.As(err, &empty) {
+		names := strings.Join(files, ", ")
+		if names == "-" {
+			names = "standard input"
+		}
+		return &inputError{errs: []error{fmt.Errorf("analyze: %s: %w", names, err)}}
+	}
 	if err != nil {
 		return &exitError{code: res.Report.ExitCode, err: err}
 	}

@@ -38,6 +38,12 @@ func (e *exitError) Error() string {
 	return fmt.Sprintf("exit status %d", e.code)
 }
 
+// inputError is inputs that could not be read, or held nothing the
+// subcommand reads (no test events, no goroutine dump): one line each.
+type inputError struct{ errs []error }
+
+func (e *inputError) Error() string { return errors.Join(e.errs...).Error() }
+
 // errHelp is returned after --help or --version was printed.
 var errHelp = errors.New("help requested")
 
@@ -46,9 +52,21 @@ var errHelp = errors.New("help requested")
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
 	var ee *exitError
+	var pe *watchdog.OutputPathError
+	var ie *inputError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return watchdog.ExitOK
+	case errors.As(err, &pe):
+		// An output that cannot be written, found before the run: the
+		// line names the flag and the path; no usage hint.
+		fmt.Fprintf(stderr, "hangdog: %v\n", pe)
+		return watchdog.ExitUsage
+	case errors.As(err, &ie):
+		for _, e := range ie.errs {
+			fmt.Fprintf(stderr, "hangdog: %v\n", e)
+		}
+		return watchdog.ExitInternal
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "hangdog: %v\nRun 'hangdog --help' for usage.\n", ue.err)
 		return watchdog.ExitUsage
@@ -76,12 +94,14 @@ Flags:
 `
 
 const usageTail = `
-Exit codes:
+Exit codes (the README has one table for every subcommand):
   0    all tests passed
   1    a test failed, a package failed to build, or go test failed
-  2    hangdog was called wrongly (bad flag)
+  2    hangdog was called wrongly: a bad flag or value, or an output path
+       that cannot be written (found before anything runs)
   3    a hang was detected (wins over 1)
-  4    hangdog itself failed (could not start go, could not write a report)
+  4    hangdog itself failed: could not start go, could not write a report,
+       or an input could not be read or held nothing to read
   130  interrupted by SIGINT;  143  by SIGTERM
 `
 
@@ -248,6 +268,14 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if err := checkFormat(o.format); err != nil {
 		return &usageError{err}
+	}
+	// Every output path is checked before the log file is opened and
+	// before go is run at all.
+	if err := cfg.Validate(); err != nil {
+		return &exitError{code: watchdog.ExitUsage, err: err}
+	}
+	if err := watchdog.CheckOutputFile("--log-file", o.logFile); err != nil {
+		return err
 	}
 	logger, closeLog, err := newLogger(o)
 	if err != nil {

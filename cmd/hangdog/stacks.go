@@ -36,11 +36,11 @@ Flags:
 
 const stacksUsageTail = `
 Exit codes:
-  0    every input was read (with or without a dump in it)
-  1    an input could not be read (one line each on stderr; the others are
-       still summarised)
+  0    every input held a goroutine dump, and it was summarised
   2    bad flag or value
-  4    the output could not be written
+  4    an input could not be read, or held no goroutine dump (one line each
+       on stderr saying what it held instead; the others are still
+       summarised), or the output could not be written
 `
 
 type stacksOptions struct {
@@ -130,18 +130,16 @@ func runStacks(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return &exitError{code: watchdog.ExitInternal, err: fmt.Errorf("stacks: write: %w", err)}
 	}
 	if len(readErrs) > 0 {
-		// One line per input that could not be read; the others were
-		// summarised all the same.
-		for _, err := range readErrs {
-			fmt.Fprintf(stderr, "hangdog: %v\n", err)
-		}
-		return &exitError{code: watchdog.ExitFailed}
+		// One line per input that could not be read or held no dump;
+		// the others were summarised all the same.
+		return &inputError{errs: readErrs}
 	}
 	return nil
 }
 
 // summarizeFile summarizes the dumps of one input ("-" is stdin) as they
 // are read.
+// An input with no dump in it is an error that says what it held.
 func summarizeFile(name string, stdin io.Reader, so watchdog.SummaryOptions, each func(*watchdog.DumpSummary)) error {
 	r := stdin
 	if name != "-" {
@@ -151,9 +149,17 @@ func summarizeFile(name string, stdin io.Reader, so watchdog.SummaryOptions, eac
 		}
 		defer f.Close()
 		r = f
+	} else {
+		name = "standard input"
 	}
-	if err := watchdog.SummarizeDumps(r, so, each); err != nil {
+	cr := &countingReader{r: r}
+	n := 0
+	err := watchdog.SummarizeDumps(cr, so, func(s *watchdog.DumpSummary) { n++; each(s) })
+	if err != nil {
 		return fmt.Errorf("stacks: read %s: %w", name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("stacks: %s: no goroutine dump found (%s)", name, cr.describe())
 	}
 	return nil
 }
@@ -209,8 +215,6 @@ func (sw *stacksWriter) close() error {
 		sw.w.WriteString("[]\n")
 	case sw.json:
 		sw.w.WriteString("\n]\n")
-	case sw.n == 0:
-		sw.w.WriteString("no goroutine dump found\n")
 	}
 	return sw.w.Flush()
 }

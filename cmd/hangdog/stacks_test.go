@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -80,14 +81,20 @@ func TestStacksGolden(t *testing.T) {
 		stem := goldenName(in)
 		t.Run(strings.TrimPrefix(stem, filepath.Join("testdata", "stacks")+string(filepath.Separator)), func(t *testing.T) {
 			t.Parallel()
+			// A stream without a dump (pipeholder: the binary never
+			// printed one) is exit 4 with one line on stderr.
+			ok := func(code int, errs string) bool {
+				return code == 0 && errs == "" ||
+					code == watchdog.ExitInternal && strings.Count(errs, "\n") == 1 && strings.Contains(errs, ": no goroutine dump found (")
+			}
 			out, errs, code := stacksRun(t, "", "--color", "never", in)
-			if code != 0 || errs != "" {
+			if !ok(code, errs) {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
 			checkGolden(t, stem+".txt", out)
 			if jsonGolden(in) {
 				out, errs, code = stacksRun(t, "", "--json", in)
-				if code != 0 || errs != "" {
+				if !ok(code, errs) {
 					t.Fatalf("exit %d: %s", code, errs)
 				}
 				checkGolden(t, stem+".json", out)
@@ -593,13 +600,13 @@ func TestStacksBadInput(t *testing.T) {
 }
 
 // TestStacksUnreadable: an input that cannot be read gives one line on
-// stderr and exit code 1; the other inputs are still summarised.
+// stderr and exit code 4; the other inputs are still summarised.
 func TestStacksUnreadable(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing.txt")
 	out, errs, code := stacksRun(t, "", "--json", missing, dumpFixture("go1.26", "deadlock.txt"), t.TempDir())
-	if code != watchdog.ExitFailed {
-		t.Errorf("exit %d, want %d", code, watchdog.ExitFailed)
+	if code != watchdog.ExitInternal {
+		t.Errorf("exit %d, want %d", code, watchdog.ExitInternal)
 	}
 	var ss []watchdog.DumpSummary
 	if err := json.Unmarshal([]byte(out), &ss); err != nil || len(ss) != 1 {
@@ -762,5 +769,53 @@ func TestStacksBuckets(t *testing.T) {
 	out, _, _ := stacksRun(t, "", "--buckets", "--color", "never", dumpFixture("go1.26", "timeout.txt"))
 	if !strings.Contains(out, "goroutines, grouped by stack") {
 		t.Errorf("text:\n%s", out)
+	}
+}
+
+// TestStacksNoDump: an input that cannot be read, or holds no dump, is
+// exit 4 with one line on stderr that says what it held instead, and
+// nothing on stdout (it used to print the error and also "no goroutine
+// dump found" on stdout, with exit 1 for a missing file and 0 for a file
+// without a dump).
+func TestStacksNoDump(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var log strings.Builder
+	for i := 0; i < 1204; i++ {
+		fmt.Fprintf(&log, "line %d of a build log\n", i)
+	}
+	stream, err := os.ReadFile(filepath.Join("..", "..", "testdata", "streams", "go1.26", "parallel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	var passing strings.Builder
+	for _, l := range strings.SplitAfter(string(stream), "\n") {
+		if strings.Contains(l, `"Action":"output"`) || l == "" {
+			continue
+		}
+		passing.WriteString(l)
+		events++
+	}
+	for _, tc := range []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "missing.txt"), "hangdog: stacks: open " + filepath.Join(dir, "missing.txt") + ": no such file or directory"},
+		{"log", write("x.txt", log.String()), "hangdog: stacks: " + filepath.Join(dir, "x.txt") + ": no goroutine dump found (1,204 lines of text, no goroutine header)"},
+		{"empty", write("empty.txt", ""), "no goroutine dump found (empty)"},
+		{"events", write("events.json", passing.String()), fmt.Sprintf("no goroutine dump found (%d lines, %d of them JSON, no goroutine dump in their output)", events, events)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, errs, code := stacksRun(t, "", tc.path)
+			if code != watchdog.ExitInternal || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "hangdog: stacks: ") || !strings.HasSuffix(errs, tc.want+"\n") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 4, no stdout, stderr %q", code, out, errs, tc.want)
+			}
+		})
 	}
 }

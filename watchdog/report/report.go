@@ -23,6 +23,18 @@ const (
 	PhaseExit     Phase = "exit"     // binary exited, result never came (something holds the output pipe)
 )
 
+// Times says where an analysed run's times come from.
+type Times string
+
+// The sources of an analysed run's times. A live run has none of them
+// (its times are the clock's).
+const (
+	TimesEvents Times = "events" // the Time fields of test2json events
+	TimesLog    Times = "log"    // the timestamp prefixes of a CI log's lines
+	TimesClock  Times = "clock"  // a live stream, timed as it arrived
+	TimesNone   Times = "none"   // the input has no times: no start, no duration
+)
+
 // Version is the version of the JSON report format. It changes only
 // when a field changes meaning or goes away; new fields may appear within a
 // version.
@@ -31,14 +43,20 @@ const Version = 1
 // Report is the JSON report of a run (--report-json). Its fields are
 // documented in the README.
 type Report struct {
-	Version         int       `json:"version"`
-	Tool            string    `json:"tool"`
-	ExitCode        int       `json:"exit_code"`
-	Reason          string    `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
-	Command         []string  `json:"command"`
-	Dir             string    `json:"dir"`
-	Started         time.Time `json:"started"`
-	DurationSeconds float64   `json:"duration_seconds"`
+	Version  int      `json:"version"`
+	Tool     string   `json:"tool"`
+	ExitCode int      `json:"exit_code"`
+	Reason   string   `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
+	Command  []string `json:"command"`
+	Dir      string   `json:"dir"`
+	// Started and DurationSeconds are when the run started and how long
+	// it took. For hangdog analyze they are the run's in the input, in its
+	// own times (Times says which); both are absent when the input has no
+	// times. AnalyzedAt is when hangdog analyze read it.
+	Started         time.Time `json:"started,omitzero"`
+	DurationSeconds float64   `json:"duration_seconds,omitzero"`
+	Times           Times     `json:"times,omitempty"`
+	AnalyzedAt      time.Time `json:"analyzed_at,omitzero"`
 	Totals          Totals    `json:"totals"`
 	Hangs           []*Hang   `json:"hangs"`
 	// Slow are stalls that turned out not to be hangs: the agent saw the

@@ -50,12 +50,17 @@ func runChromium(t *testing.T, bin, page string, flags ...string) []byte {
 
 func writePage(t *testing.T, run *report.Run) string {
 	t.Helper()
+	return writePageWith(t, run, Options{})
+}
+
+func writePageWith(t *testing.T, run *report.Run, o Options) string {
+	t.Helper()
 	page := filepath.Join(t.TempDir(), "report.html")
 	f, err := os.Create(page)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(f, run); err != nil {
+	if err := WriteWith(f, run, o); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -141,6 +146,71 @@ func TestChromium(t *testing.T) {
 	}
 }
 
+// TestChromiumCollapsed renders the fixture run as a big run's page is
+// drawn (lanes closed, the bars of passed and skipped tests in JSON) and
+// checks its structure before the script runs, after it ran, and after
+// it opened every lane.
+func TestChromiumCollapsed(t *testing.T) {
+	t.Parallel()
+	bin := chromium(t)
+	run := loadRun(t)
+	page := writePageWith(t, run, Options{InlineBars: 1})
+	raw, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packageHangs, lazy := 0, 0
+	for _, h := range run.Report.Hangs {
+		if h.Test == "" {
+			packageHangs++
+		}
+	}
+	for _, tr := range run.Tests {
+		if tr.Result == "pass" || tr.Result == "skip" {
+			lazy++
+		}
+	}
+	if lazy == 0 || lazy == len(run.Tests) {
+		t.Fatalf("the fixture has %d passed or skipped tests of %d: nothing to check", lazy, len(run.Tests))
+	}
+	drawn := len(run.Tests) - lazy + packageHangs
+	for _, tc := range []struct {
+		name string
+		dom  []byte
+		bars int
+	}{
+		{"html", raw, drawn},
+		{"script ran", runChromium(t, bin, page, "--dump-dom"), drawn},
+	} {
+		if n := count(tc.dom, `<div class="lane closed" data-package=`); n != len(run.Packages) {
+			t.Errorf("%s: %d closed lanes, want %d", tc.name, n, len(run.Packages))
+		}
+		if n := count(tc.dom, `<a class="bar `); n != tc.bars {
+			t.Errorf("%s: %d bars, want the %d that did not pass or skip", tc.name, n, tc.bars)
+		}
+		if n := count(tc.dom, `<a class="bar hung"[^>]* href="#hang-\d+"`); n != run.Report.Totals.Hung+packageHangs {
+			t.Errorf("%s: %d hung bars linking to their card, want %d", tc.name, n, run.Report.Totals.Hung+packageHangs)
+		}
+		if n := count(tc.dom, `<svg class="density"`); n == 0 {
+			t.Errorf("%s: no density curve", tc.name)
+		}
+	}
+	open := filepath.ToSlash(page) + "#open-all"
+	dom := runChromium(t, bin, open, "--dump-dom")
+	if !bytes.Contains(dom, []byte(`data-js="ready"`)) {
+		t.Fatalf("the page's script did not run")
+	}
+	if n := count(dom, `<a class="bar `); n != len(run.Tests)+packageHangs {
+		t.Errorf("all lanes open: %d bars, want %d tests + %d package stalls", n, len(run.Tests), packageHangs)
+	}
+	if n := count(dom, `class="lane closed"`); n != 0 {
+		t.Errorf("%d lanes still closed after #open-all", n)
+	}
+	if n := count(dom, `<div class="lane open" data-package=`); n != len(run.Packages) {
+		t.Errorf("%d open lanes, want %d", n, len(run.Packages))
+	}
+}
+
 // TestChromiumHostile renders a run whose names and output try to inject
 // markup, and checks that the browser sees only text.
 func TestChromiumHostile(t *testing.T) {
@@ -179,5 +249,24 @@ func TestChromiumHostile(t *testing.T) {
 	}
 	if !bytes.Contains(dom, []byte(`data-js="ready"`)) {
 		t.Errorf("the page's script did not run")
+	}
+
+	// Closed lanes: a passed test's name goes through the JSON and the
+	// script's textContent.
+	run.Tests = append(run.Tests, report.TestRun{Package: "p" + evil, Test: "P" + evil, Result: "pass", Start: start, ElapsedSeconds: 1})
+	page = writePageWith(t, run, Options{InlineBars: 1})
+	raw, err = os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(raw), "<script") != 2 || strings.Contains(string(raw), "<img") {
+		t.Errorf("markup from the run reached the collapsed page:\n%s", raw)
+	}
+	dom = runChromium(t, bin, filepath.ToSlash(page)+"#open-all", "--dump-dom")
+	if bytes.Contains(dom, []byte("<title>pwned")) || count(dom, `<script`) != 2 || bytes.Contains(dom, []byte("<img")) {
+		t.Errorf("injected markup ran or was parsed in an opened lane:\n%s", dom)
+	}
+	if count(dom, `<a class="bar pass"`) != 1 {
+		t.Errorf("the passed test was not drawn when its lane opened")
 	}
 }

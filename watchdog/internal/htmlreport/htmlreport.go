@@ -5,11 +5,17 @@
 // hangdog command calls Write at the end of a run when it is asked for an
 // HTML report.
 //
-// The page needs no network and no JavaScript: CSS and the small script
-// are inline, the timeline is laid out here (bars are positioned
-// elements with a title for hovering), stacks are <details>. The script
-// only adds a filter box. Everything from the run is untrusted (test names
-// and output come from the code under test) and goes through html/template.
+// The page needs no network: CSS and the small script are inline, the
+// timeline is laid out here (bars are positioned elements with a title for
+// hovering), stacks are <details>. A run of up to Options.InlineBars tests
+// needs no JavaScript either; the script only adds a filter box. A bigger
+// run (88,000 tests make 18 MB of bars that a browser takes 17 s to draw)
+// gets collapsed lanes: each shows its package's span, a density curve of
+// the tests that passed or were skipped, and every test that failed, hung
+// or was interrupted; the other bars are kept as compact JSON in the page
+// and drawn by the script when a lane is opened. Everything from the run
+// is untrusted (test names and output come from the code under test) and
+// goes through html/template, or through textContent in the script.
 package htmlreport
 
 import (
@@ -36,10 +42,29 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"fileURL": fileURL,
 }).Parse(pageText))
 
-// Write writes run as an HTML page to w. It returns the first error
-// executing the template or writing to w.
-func Write(w io.Writer, run *report.Run) error {
-	if err := page.Execute(w, build(run)); err != nil {
+// Options tune the page. The zero value gives the defaults.
+type Options struct {
+	// InlineBars is the most tests whose bars are all written as HTML
+	// (0 = DefaultInlineBars). Past it, lanes are collapsed and the bars
+	// of passed and skipped tests are drawn when a lane is opened.
+	InlineBars int
+}
+
+// DefaultInlineBars: a page of 2,000 bars is about 0.5 MB and draws in
+// well under a second in headless Chromium (bench/html.sh); 10,000 take a
+// second, 88,000 twenty.
+const DefaultInlineBars = 2000
+
+// Write writes run as an HTML page to w with the default options. It
+// returns the first error executing the template or writing to w.
+func Write(w io.Writer, run *report.Run) error { return WriteWith(w, run, Options{}) }
+
+// WriteWith is Write with options.
+func WriteWith(w io.Writer, run *report.Run, o Options) error {
+	if o.InlineBars <= 0 {
+		o.InlineBars = DefaultInlineBars
+	}
+	if err := page.Execute(w, build(run, o)); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	return nil
@@ -50,6 +75,8 @@ type view struct {
 	R         *report.Report
 	Started   string
 	Duration  string
+	NoTimes   bool   // the analysed input had no times: no duration, no timeline
+	Analyzed  string // when hangdog analyze read the input
 	Timeline  timeline
 	Hangs     []hangView
 	Failed    []failedTest
@@ -85,16 +112,24 @@ type hangView struct {
 	Goroutines int
 }
 
-func build(run *report.Run) *view {
+func build(run *report.Run, o Options) *view {
 	rp := run.Report
 	if rp == nil {
 		rp = &report.Report{}
 	}
-	v := &view{R: rp, Duration: durSeconds(rp.DurationSeconds)}
+	v := &view{R: rp, Duration: durSeconds(rp.DurationSeconds), NoTimes: rp.Times == report.TimesNone}
 	if !rp.Started.IsZero() {
 		v.Started = rp.Started.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	v.Timeline = layout(run)
+	if !rp.AnalyzedAt.IsZero() {
+		v.Analyzed = rp.AnalyzedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	if !v.NoTimes {
+		v.Timeline = layout(run)
+		if v.Timeline.Bars > o.InlineBars {
+			v.Timeline.collapse()
+		}
+	}
 	for i, h := range rp.Hangs {
 		hv := hangView{Hang: h, ID: hangID(i), Name: h.Test}
 		if hv.Name == "" {
@@ -124,6 +159,10 @@ type timeline struct {
 	Ticks []tick
 	Lanes []lane
 	Bars  int
+	// Collapsed: the lanes are drawn closed, with Data holding the bars
+	// left out of the HTML (see lanes.go).
+	Collapsed bool
+	Data      *laneData
 }
 
 type tick struct {
@@ -140,6 +179,12 @@ type lane struct {
 	Rows    int
 	Height  int // pixels
 	Bars    []bar
+	// Collapsed lanes: Tests counts every bar of the lane, Lazy those
+	// left to the script; Density is the SVG path of their density;
+	// ClosedHeight the height of the closed lane.
+	Tests, Lazy  int
+	Density      string
+	ClosedHeight int
 }
 
 type bar struct {
@@ -147,6 +192,8 @@ type bar struct {
 	Left, Width, Top    float64 // Top in pixels
 	Quiet               float64 // hung: the quiet part, a percentage of the bar from its right end
 	HangID              string
+	ClosedTop           float64 // in a closed lane
+	startMs, durMs      int64   // since the timeline's start
 }
 
 // Row geometry of a lane, in pixels.
@@ -235,6 +282,7 @@ func layout(run *report.Run) timeline {
 		b := bar{
 			Name: t.Test, Result: t.Result,
 			Left: left, Width: round2(right - left), Top: float64(r * (rowHeight + rowGap)),
+			startMs: start.Sub(t0).Milliseconds(), durMs: end.Sub(start).Milliseconds(),
 		}
 		b.Title = fmt.Sprintf("%s %s\n%s, %s, started at +%s", t.Package, t.Test, t.Result,
 			durSeconds(end.Sub(start).Seconds()), durSeconds(start.Sub(t0).Seconds()))
