@@ -206,6 +206,27 @@ func TestEmptyRun(t *testing.T) {
 	}
 }
 
+// TestSummaryNoTimes: an analysed log without times says so in the time
+// column instead of an invented 0s.
+func TestSummaryNoTimes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		rp   *report.Report
+		want string
+	}{
+		{&report.Report{Times: report.TimesNone}, "| 0 | no times |"},
+		{&report.Report{Times: report.TimesEvents, DurationSeconds: 4.01}, "| 0 | 4s |"},
+	} {
+		var buf bytes.Buffer
+		if err := StepSummary(&buf, &report.Run{Report: tc.rp}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), tc.want) {
+			t.Errorf("times %q: summary lacks %q:\n%s", tc.rp.Times, tc.want, buf.String())
+		}
+	}
+}
+
 // streamRun builds a report.Run from a recorded go test -json stream with a
 // reader of its own (not the engine's): a record per test that ended, its
 // output, and, where test2json typed it (Go 1.27+), its error lines. dir is

@@ -32,7 +32,7 @@ func StepSummary(w io.Writer, run *report.Run) error {
 	bw.WriteString("| passed | failed | skipped | hung | packages | time | result |\n")
 	bw.WriteString("|---:|---:|---:|---:|---:|---:|---|\n")
 	fmt.Fprintf(bw, "| %d | %d | %d | %d | %d | %s | %s (exit %d) |\n",
-		t.Passed, t.Failed, t.Skipped, t.Hung, t.Packages, dur(rp.DurationSeconds), text(rp.Reason), rp.ExitCode)
+		t.Passed, t.Failed, t.Skipped, t.Hung, t.Packages, took(rp), text(rp.Reason), rp.ExitCode)
 	for _, h := range rp.Hangs {
 		name := h.Test
 		if name == "" {
@@ -193,6 +193,15 @@ func ids(v []int64) string {
 		s[i] = fmt.Sprint(id)
 	}
 	return strings.Join(s, ",")
+}
+
+// took is the run's duration, or "no times" for an analysed log that has
+// none (report.TimesNone), rather than an invented 0s.
+func took(rp *report.Report) string {
+	if rp.Times == report.TimesNone {
+		return "no times"
+	}
+	return dur(rp.DurationSeconds)
 }
 
 func dur(sec float64) string {

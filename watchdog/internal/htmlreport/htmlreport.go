@@ -89,11 +89,16 @@ type failedTest struct {
 	Message string
 }
 
-// failMessage is the last line the test logged before its "--- FAIL"
-// ("file_test.go:N: text"; t.Fatal's is the last), or "".
-func failMessage(out string) string {
+// failMessage is the test's error lines where the stream marks them (Go
+// 1.27+ OutputType; "" when it marked none), else the last line the test
+// logged before its "--- FAIL" ("file_test.go:N: text"; t.Fatal's is the
+// last), or "".
+func failMessage(t *report.TestRun) string {
+	if t.OutputTyped {
+		return t.ErrorText()
+	}
 	msg := ""
-	for line := range strings.Lines(out) {
+	for line := range strings.Lines(t.Output) {
 		l := strings.TrimSpace(line)
 		if strings.HasPrefix(l, "--- FAIL") {
 			break
@@ -142,7 +147,7 @@ func build(run *report.Run, o Options) *view {
 	}
 	for _, t := range run.Tests {
 		if t.Result == "fail" {
-			v.Failed = append(v.Failed, failedTest{TestRun: t, Message: failMessage(t.Output)})
+			v.Failed = append(v.Failed, failedTest{TestRun: t, Message: failMessage(&t)})
 		}
 	}
 	for _, p := range run.Packages {

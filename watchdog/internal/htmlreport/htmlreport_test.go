@@ -94,3 +94,26 @@ func TestWriteError(t *testing.T) {
 		t.Error("no error from a failing writer")
 	}
 }
+
+// TestFailMessageErrorLines: where the stream typed a failed test's output
+// (Go 1.27+), the failed-tests table shows its error lines, not the last
+// line it logged; an untyped stream keeps the old rule.
+func TestFailMessageErrorLines(t *testing.T) {
+	t.Parallel()
+	out := "=== RUN   TestA\n    a_test.go:7: got 1, want 2\n    a_test.go:9: after the error: x.go:1: looks like a location\n--- FAIL: TestA (0.00s)\n"
+	for _, tc := range []struct {
+		name  string
+		typed bool
+		errs  string
+		want  string
+	}{
+		{"typed", true, "    a_test.go:7: got 1, want 2\n", "a_test.go:7: got 1, want 2"},
+		{"typed, no error lines", true, "", ""},
+		{"untyped", false, "", "a_test.go:9: after the error: x.go:1: looks like a location"},
+	} {
+		tr := report.TestRun{Package: "p", Test: "TestA", Result: "fail", Output: out, Errors: tc.errs, OutputTyped: tc.typed}
+		if got := failMessage(&tr); got != tc.want {
+			t.Errorf("%s: failMessage = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
