@@ -107,4 +107,5 @@ type response struct {
 	Truncated    bool              `json:"truncated"`
 	Files        map[string]string `json:"files"`
 	Errors       []string          `json:"errors"`
+	Notes        []string          `json:"notes"`
 }
