@@ -81,15 +81,20 @@ func parseText(data []byte) (*profile.Profile, error) {
 		}
 	}
 	// pprof hides the runtime frames at the top of each stack in its
-	// comment lines (the allocator, gopark): drop them from the samples
-	// too, as its proto writer does, rather than show unnamed addresses.
+	// comment lines (the allocator, gopark), and runtime.goexit at the
+	// bottom: drop them from the samples too, as its proto writer does,
+	// rather than show unnamed addresses.
 	used := map[*profile.Location]bool{}
 	for _, s := range p.Sample {
 		i := 0
 		for i < len(s.Location)-1 && len(s.Location[i].Line) == 0 {
 			i++
 		}
-		s.Location = s.Location[i:]
+		j := len(s.Location)
+		for j > i+1 && len(s.Location[j-1].Line) == 0 {
+			j-- // runtime.goexit, which pprof leaves out
+		}
+		s.Location = s.Location[i:j]
 		for _, l := range s.Location {
 			used[l] = true
 		}
