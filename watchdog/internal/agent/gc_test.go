@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -37,7 +39,7 @@ func TestSnapshotRunsNoGC(t *testing.T) {
 		{"cpu", time.Second, snapshotBytes + 5<<19},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := measureSnapshot(t, tc.cpu)
+			m := measureSnapshot(t, tc.cpu, nil)
 			t.Logf("snapshot: %d GC cycles, %d bytes allocated (heap live %d, goal %d)", m.cycles, m.allocs, m.live, m.goal)
 			// With room for the bound below the lowest trigger the
 			// pacer can pick (70% of the way to the goal), an
@@ -59,11 +61,14 @@ func TestSnapshotRunsNoGC(t *testing.T) {
 
 // gcCounts are what testdata/gcmod saw: GC cycles and bytes allocated
 // during the snapshot, its live heap and heap goal before it.
-type gcCounts struct{ cycles, allocs, live, goal uint64 }
+type gcCounts struct {
+	cycles, allocs, live, goal uint64
+	version                    string // the test binary's Go
+}
 
 // measureSnapshot runs testdata/gcmod, snapshots it as hangdog does and
 // returns what the test saw meanwhile.
-func measureSnapshot(t *testing.T, cpu time.Duration) (m gcCounts) {
+func measureSnapshot(t *testing.T, cpu time.Duration, goEnv []string) (m gcCounts) {
 	mod := fixture(t, "gcmod")
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -75,13 +80,14 @@ func measureSnapshot(t *testing.T, cpu time.Duration) (m gcCounts) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	inj := prepare(t, mod, "-run=^TestBlocked$", "-v", ".")
-	gt := startGoTest(t, mod, env(append(inj.Env, "GCMOD_FIFO="+fifo)...), inj.Args...)
+	inj := prepareEnv(t, mod, env(goEnv...), "-run=^TestBlocked$", "-v", ".")
+	gt := startGoTest(t, mod, env(append(append(goEnv, inj.Env...), "GCMOD_FIFO="+fifo)...), inj.Args...)
 	pid := gt.binary("TestBlocked", mod, inj.Dir)
 	e := gt.wait(60*time.Second, "the test waiting", func(e event) bool { return strings.Contains(e.Output, "gcmod: waiting") })
-	if _, err := fmt.Sscanf(strings.TrimSpace(e.Output), "gcmod: waiting (heap live %d, goal %d)", &m.live, &m.goal); err != nil {
+	if _, err := fmt.Sscanf(strings.TrimSpace(e.Output), "gcmod: waiting (heap live %d, goal %d, %s", &m.live, &m.goal, &m.version); err != nil {
 		t.Fatalf("%q: %v", e.Output, err)
 	}
+	m.version = strings.TrimSuffix(m.version, ")")
 	time.Sleep(200 * time.Millisecond) // into the read
 	s1 := mustRequest(t, inj.Dir, pid, Req{Goroutines: true})
 	s2 := mustRequest(t, inj.Dir, pid, Req{CPU: cpu, Heap: true, Block: true, Mutex: true})
@@ -105,4 +111,56 @@ func measureSnapshot(t *testing.T, cpu time.Duration) (m gcCounts) {
 		t.Errorf("TestBlocked did not pass:\n%s", out)
 	}
 	return m
+}
+
+// TestGoReleases builds and snapshots a test binary with the agent under
+// Go 1.27 (whose goroutine leak profile is always there), and under this
+// Go 1.26 with and without GOEXPERIMENT=goroutineleakprofile: the agent
+// compiles and answers, and its snapshot runs no GC in any of them. The
+// agent never asks for the goroutineleak profile: writing it is what runs
+// the leak-detection GC (measured: one cycle, and pending finalizers run),
+// the very thing a snapshot must not do.
+func TestGoReleases(t *testing.T) {
+	needGo(t)
+	for _, tc := range []struct {
+		name    string
+		env     []string
+		version string // in the test binary's runtime.Version
+	}{
+		{"go1.26", []string{"GOTOOLCHAIN=local", "GOEXPERIMENT="}, "go1.26"},
+		{"go1.26 goroutineleakprofile", []string{"GOTOOLCHAIN=local", "GOEXPERIMENT=goroutineleakprofile"}, "X:goroutineleakprofile"},
+		{"go1.27.3", []string{"GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT="}, "go1.27.3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if out, err := exec.Command("go", "version").Output(); err != nil || !strings.Contains(string(out), "go1.26") {
+				t.Skipf("the local go is not 1.26: %s", out)
+			}
+			cmd := exec.Command("go", "env", "GOVERSION")
+			cmd.Env = env(tc.env...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Skipf("%s not available: %v: %s", tc.name, err, out)
+			}
+			m := measureSnapshot(t, 0, tc.env)
+			t.Logf("%s: %d GC cycles, %d bytes allocated", m.version, m.cycles, m.allocs)
+			if m.cycles != 0 || m.allocs > snapshotBytes {
+				t.Errorf("%d GC cycles, %d bytes allocated", m.cycles, m.allocs)
+			}
+			if !strings.Contains(m.version, tc.version) {
+				t.Errorf("test binary runs %q, want %q", m.version, tc.version)
+			}
+		})
+	}
+}
+
+// prepareEnv is prepare with the go command's environment.
+func prepareEnv(t testing.TB, dir string, goEnv []string, args ...string) *Injection {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	inj, err := Prepare(ctx, PrepareOptions{Dir: dir, Env: goEnv, Args: args, CacheDir: cacheDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inj.Close() })
+	return inj
 }

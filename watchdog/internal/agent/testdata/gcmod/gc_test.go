@@ -33,7 +33,7 @@ func TestBlocked(t *testing.T) {
 	runtime.GC() // a fresh cycle: the snapshot starts far from the next one
 	metrics.Read(s)
 	cycles, allocs := s[0].Value.Uint64(), s[1].Value.Uint64()
-	fmt.Printf("gcmod: waiting (heap live %d, goal %d)\n", s[3].Value.Uint64(), s[2].Value.Uint64())
+	fmt.Printf("gcmod: waiting (heap live %d, goal %d, %s)\n", s[3].Value.Uint64(), s[2].Value.Uint64(), runtime.Version())
 	if _, err := f.Read(buf); err != nil {
 		t.Fatal(err)
 	}
