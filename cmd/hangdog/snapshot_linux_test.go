@@ -31,6 +31,14 @@ func TestE2ELeakedConn(t *testing.T) {
 			t.Errorf("no %s artifact: %v", k, h.Artifacts)
 		}
 	}
+	// leakedconn never ran a GC: its heap profile is empty, and says so.
+	if !strings.Contains(strings.Join(h.CaptureNotes, "\n"), "heap: the program has run no garbage collection yet") {
+		t.Errorf("notes %q", h.CaptureNotes)
+	}
+	// Nothing ran on a CPU: no CPU profile, and the report says why.
+	if h.Artifacts["cpu"] != "" || !strings.Contains(strings.Join(h.CaptureNotes, "\n"), "cpu: not taken: no goroutine was running") {
+		t.Errorf("cpu artifact %q, notes %q", h.Artifacts["cpu"], h.CaptureNotes)
+	}
 	if strings.Contains(r.stdout, "read answer: EOF") || strings.Contains(r.stderr, "RECOVERED") {
 		t.Errorf("the test was woken (a GC closed the dropped connection):\n%s", r.stdout)
 	}

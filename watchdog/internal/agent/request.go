@@ -333,7 +333,17 @@ func (s *Snapshot) proto(kind, path string) string {
 		s.Errors = append(s.Errors, kind+": "+err.Error())
 		return ""
 	}
+	if kind == "heap" && noGCYet(path) {
+		s.Notes = append(s.Notes, "heap: the program has run no garbage collection yet, and the agent runs none: the heap profile is (nearly) empty")
+	}
 	return pb
+}
+
+// noGCYet reports whether a debug=1 heap profile says the program has run
+// no GC (its MemStats trailer: "# NumGC = 0").
+func noGCYet(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(data), "\n# NumGC = 0\n")
 }
 
 // path returns the field for a kind of file.
