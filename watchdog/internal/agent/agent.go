@@ -64,9 +64,11 @@
 // (-test.cpuprofile, or pprof.StartCPUProfile; but a test that starts one
 // during the agent's window gets pprof's "cpu profiling already in use"),
 // a mutex fraction the program set is kept, and so is its block rate when
-// -test.blockprofile is set or its block profile has records. There is no
-// getter for the block rate: a program that set one in code but has no
-// blocking event recorded yet gets the rate 0 back after the window.
+// -test.blockprofile is set, its block profile has records, or a 2 ms wait
+// of the agent's gets recorded (then that one record is the agent's).
+// There is no getter for the block rate: a rate above 2 ms set in code,
+// with no blocking event recorded yet, is missed with probability
+// 1 - 2ms/rate, and is 0 after the window.
 //
 // The pending timer has one effect: the runtime reports "all goroutines
 // are asleep - deadlock!" only when no timer is pending. Inside m.Run the

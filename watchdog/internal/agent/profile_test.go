@@ -23,6 +23,7 @@ func TestProgramProfiles(t *testing.T) {
 	}{
 		{"TestSelfProfiled", []string{"cpu: not taken: the program is CPU-profiling itself"}, false},
 		{"TestRates", []string{"block: the program profiles blocking itself", "mutex: left at the program's fraction 5"}, true},
+		{"TestRateNoEvent", []string{"block: the program profiles blocking itself (its rate recorded a 2 ms wait"}, true},
 	} {
 		t.Run(tc.test, func(t *testing.T) {
 			mod := fixture(t, "profmod")

@@ -1,6 +1,7 @@
 // Package profmod profiles itself while hangdog's agent is asked for a
 // snapshot: TestSelfProfiled has a CPU profile of its own running,
-// TestRates set the block and mutex profile rates in code. Each waits on a
+// TestRates and TestRateNoEvent set the block and mutex profile rates in
+// code (TestRateNoEvent has no blocking event recorded yet). Each waits on a
 // read from the FIFO named by PROFMOD_FIFO while the snapshot is taken,
 // then checks that its profiling still works as it set it up.
 package profmod
@@ -87,6 +88,18 @@ func TestRates(t *testing.T) {
 	}
 	// There is no getter for the block rate: a rate of 1 records every
 	// blocking event, so this one must be in the profile.
+	blockAfterSnapshot()
+	var b strings.Builder
+	pprof.Lookup("block").WriteTo(&b, 1)
+	if !strings.Contains(b.String(), "profmod.blockAfterSnapshot") {
+		t.Errorf("blocking event after the snapshot not recorded: the block rate was not restored\n%s", b.String())
+	}
+}
+
+func TestRateNoEvent(t *testing.T) {
+	runtime.SetBlockProfileRate(1)
+	defer runtime.SetBlockProfileRate(0)
+	wait(t, "block rate 1, no blocking event yet")
 	blockAfterSnapshot()
 	var b strings.Builder
 	pprof.Lookup("block").WriteTo(&b, 1)
