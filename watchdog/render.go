@@ -42,6 +42,12 @@ func writeHang(b *strings.Builder, h *Hang, base string) {
 	}
 	switch h.Verdict {
 	case "stuck":
+		if h.Artifacts["cpu"] == "" {
+			// No CPU profile: nothing ran (see perturb.go), or the
+			// binary profiles itself; capture_notes says which.
+			fmt.Fprintf(b, "    verdict: stuck: the same stacks in two dumps %s apart\n", cpuWindow)
+			break
+		}
 		fmt.Fprintf(b, "    verdict: stuck: the same stacks in two dumps %s apart; %.0f%% of a CPU used\n", cpuWindow, h.CPUPercent)
 	case "spinning":
 		fmt.Fprintf(b, "    verdict: spinning: %.0f%% of a CPU, most of it in %s\n", h.CPUPercent, h.HotFunction)

@@ -23,7 +23,7 @@ import (
 // apart tell stuck from slow, the CPU profile tells spinning from idle;
 // the binary is stopped only at --kill-after.
 
-// cpuWindow is the CPU profile window, and so the time between the two
+// cpuWindow is the profile window, and so the time between the two
 // goroutine dumps: long enough for ~100 samples of a spinning goroutine.
 const cpuWindow = time.Second
 
@@ -72,30 +72,39 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		return dst
 	}
 	g1 := keep("goroutines_1", "goroutines-1.txt", s1.Goroutines)
-	var agentErrs []string
+	d1, _ := e.parseDump(g1)
+	var agentErrs, notes []string
 	agentErrs = append(agentErrs, s1.Errors...)
+	notes = append(notes, s1.Notes...)
 	cpu := ""
 	// Block and mutex profiles sample the same window: empty for a plain
-	// deadlock (nothing happens), telling for contention that crawls.
-	if s2, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{CPU: cpuWindow, Heap: true, Block: true, Mutex: true}); err == nil && s2 != nil {
+	// deadlock (nothing happens), telling for contention that crawls. The
+	// CPU profile only when a goroutine is on a CPU (see perturb.go).
+	win := agent.Req{CPU: cpuWindow, Heap: true, Block: true, Mutex: true}
+	if !onCPU(d1) {
+		win.CPU = 0
+		notes = append(notes, "cpu: not taken: no goroutine was running in the first dump (the profile's buffers could bring on a garbage collection)")
+	}
+	if s2, err := agent.Request(ctx, e.inj.Dir, bin.PID, win); err == nil && s2 != nil {
 		cpu = keep("cpu", "cpu.pb.gz", s2.CPU)
 		keep("heap", "heap.pb.gz", s2.Heap)
 		keep("block", "block.pb.gz", s2.Block)
 		keep("mutex", "mutex.pb.gz", s2.Mutex)
 		agentErrs = append(agentErrs, s2.Errors...)
+		notes = append(notes, s2.Notes...)
 	}
 	g2 := ""
 	if s3, err := agent.Request(ctx, e.inj.Dir, bin.PID, agent.Req{Goroutines: true, GoroutinesProto: true}); err == nil && s3 != nil {
 		g2 = keep("goroutines_2", "goroutines-2.txt", s3.Goroutines)
 		keep("goroutine_proto", "goroutine.pb.gz", s3.GoroutinesProto)
 		agentErrs = append(agentErrs, s3.Errors...)
+		notes = append(notes, s3.Notes...)
 	}
 	if procsPath != "" {
 		if keep("processes", "processes.json", procsPath) != "" {
 			os.Remove(procsPath)
 		}
 	}
-	d1, _ := e.parseDump(g1)
 	d2 := d1
 	if g2 != "" {
 		if d, _ := e.parseDump(g2); d != nil {
@@ -123,8 +132,12 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		h.Findings = findings
 		h.Artifacts = arts
 		h.CaptureError = strings.Join(agentErrs, "; ")
+		h.CaptureNotes = notes
 		if i < len(diag) {
 			mergeDiagnosis(h, diag[i])
+		}
+		if phase == PhaseTestMain && allAsleep(d1) && allAsleep(d2) {
+			h.Summary += "; " + deadlockNote
 		}
 		h.Verdict, h.Changed = verdict(d1, d2, h, cpuFrac, hot)
 		h.CPUPercent = round2(cpuFrac * 100)

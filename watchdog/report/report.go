@@ -118,6 +118,12 @@ type Hang struct {
 	// Findings are what the process forensics showed: lock cycles with
 	// other packages' binaries, lock waits, ports, children still running.
 	Findings []Finding `json:"findings,omitempty"`
+
+	// CaptureNotes say what a snapshot left out or left alone on purpose,
+	// and why (no CPU profile while nothing ran, or while the binary
+	// profiles itself; block or mutex rates the program had set).
+	CaptureNotes []string `json:"capture_notes,omitempty"`
+
 	// Verdict, with the agent's two snapshots: "stuck" (same stacks in
 	// both), "spinning" (busy on a CPU in the test's code) or "moving"
 	// (slow, not stuck). Changed lists goroutines whose stacks differed.

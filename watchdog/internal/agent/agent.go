@@ -26,7 +26,10 @@
 //
 // # What the agent does to a test binary
 //
-// With HANGDOG_AGENT_DIR unset, nothing. With it set, it creates PID.req in
+// The file builds on Unix only (its dump buffer is an mmap); elsewhere it
+// compiles to nothing, which changes nothing where the watchdog cannot
+// find test binaries anyway. With HANGDOG_AGENT_DIR unset, it does
+// nothing. With it set, it creates PID.req in
 // init and looks into it every 100 ms from a time.AfterFunc callback that
 // re-arms itself: between polls no goroutine of the agent exists
 // (go.uber.org/goleak stays quiet), it opens no listener and installs no
@@ -39,21 +42,51 @@
 // second, from the timer's goroutine), which tests that count allocations
 // over a long stretch, or benchmarks with tiny b.N, could notice.
 //
+// A snapshot runs no garbage collection: a GC runs finalizers, and a
+// finalizer can wake the very test being looked at (a test reading a
+// connection whose other end was dropped unclosed gets EOF). So the heap
+// profile is as of the last GC the program ran, and the agent keeps its
+// allocations small, for they could bring on a cycle: the goroutine dump
+// buffer is mapped outside the Go heap and reused from one request to the
+// next, and the heap, block, mutex and goroutine profiles are written as
+// pprof's debug=1 text straight to their files (the proto form costs about
+// 1.2 MB each, for pprof's compressor); Request turns them into gzipped
+// protos (textprof.go). A snapshot of a blocked binary as the watchdog
+// takes it allocates about 40 KB there and starts no GC cycle
+// (TestSnapshotRunsNoGC). A CPU profile costs about 2.4 MB (the runtime's
+// sample buffer and pprof's compressor): the watchdog asks for one only
+// when a goroutine is on a CPU. The goroutineleak profile (Go 1.27, or
+// 1.26 with GOEXPERIMENT=goroutineleakprofile) is never taken: writing it
+// runs the leak-detection GC.
+//
+// What the program set up for itself is left alone, and the response's
+// notes say so: no CPU profile while the program CPU-profiles itself
+// (-test.cpuprofile, or pprof.StartCPUProfile; but a test that starts one
+// during the agent's window gets pprof's "cpu profiling already in use"),
+// a mutex fraction the program set is kept, and so is its block rate when
+// -test.blockprofile is set, its block profile has records, or a 2 ms wait
+// of the agent's gets recorded (then that one record is the agent's).
+// There is no getter for the block rate: a rate above 2 ms set in code,
+// with no blocking event recorded yet, is missed with probability
+// 1 - 2ms/rate, and is 0 after the window.
+//
 // The pending timer has one effect: the runtime reports "all goroutines
 // are asleep - deadlock!" only when no timer is pending. Inside m.Run the
 // -test.timeout alarm of the testing package already keeps a timer
 // pending, so nothing changes there; but a test binary whose TestMain
 // deadlocks outside m.Run (before it, or after it returns) now hangs where
-// it would have crashed. That is the kind of hang the watchdog exists to
-// report, and the agent can then dump it (TestDeadlockOutsideRun).
+// it would have crashed (TestDeadlockOutsideRun). Every way for the agent
+// to be reached keeps the detector quiet (measured on Go 1.26.8: a pending
+// timer, a goroutine in read(2), one in the network poller, signal.Notify),
+// and arming nothing outside m.Run would leave TestMain hangs without a
+// snapshot; the watchdog instead says, of a TestMain hang whose goroutines
+// are all blocked, what the runtime would have said.
 //
 // Serving a request takes about as long as a goroutine dump (20-35 ms for
-// 10,000 goroutines), plus a garbage collection for a heap profile, plus
-// the window of a CPU, block or mutex profile. No goroutine of the agent
-// waits through the window (a second timer ends it), but pprof's own
-// profileWriter goroutine runs during a CPU window: a goleak check at that
-// moment would report it. A CPU profile cannot be taken while the test
-// binary profiles itself (-cpuprofile): Snapshot.Errors says so.
+// 10,000 goroutines), plus the window of a CPU, block or mutex profile. No
+// goroutine of the agent waits through the window (a second timer ends
+// it), but pprof's own profileWriter goroutine runs during a CPU window: a
+// goleak check at that moment would report it.
 package agent
 
 import (
@@ -107,4 +140,5 @@ type response struct {
 	Truncated    bool              `json:"truncated"`
 	Files        map[string]string `json:"files"`
 	Errors       []string          `json:"errors"`
+	Notes        []string          `json:"notes"`
 }

@@ -43,10 +43,13 @@ type Req struct {
 	// stacks aggregated, with labels). It is added anyway when the text
 	// dump is cut at 256 MiB.
 	GoroutinesProto bool
-	// CPU, if positive, is the window of a CPU profile. It fails (see
-	// Snapshot.Errors) when the test binary is already CPU-profiling.
+	// CPU, if positive, is the window of a CPU profile. It is not taken
+	// (Snapshot.Notes says so) when the test binary is CPU-profiling
+	// itself. It costs the binary about 2.4 MB of heap (agent.go).
 	CPU time.Duration
-	// Heap is a heap profile, taken after a garbage collection.
+	// Heap is a heap profile as of the last garbage collection the
+	// program ran: the agent runs none (a GC runs finalizers, which can
+	// unblock the test being looked at).
 	Heap bool
 	// Block and Mutex are profiles sampled over the CPU window (or
 	// DefaultWindow without one), with the rates set for that window only.
@@ -80,8 +83,10 @@ type Snapshot struct {
 	// protos, readable with github.com/google/pprof/profile. The goroutine
 	// profile includes the agent's goroutine (frames of (*hangdogAgent)).
 	GoroutinesProto, CPU, Heap, Block, Mutex string
-	// Errors are what the agent could not do, as it says it.
-	Errors []string
+	// Errors are what the agent could not do, as it says it; Notes what
+	// it left out or left alone on purpose (a CPU profile of a binary
+	// that profiles itself, a block or mutex rate the program set).
+	Errors, Notes []string
 	// GoVersion and NumGoroutine are the binary's, at Done; NumGoroutine
 	// counts the agent's goroutine.
 	GoVersion    string
@@ -301,7 +306,7 @@ func fill(snap *Snapshot, dir string, data []byte) error {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return fmt.Errorf("agent: response of pid %d: %w", snap.PID, err)
 	}
-	snap.Errors = r.Errors
+	snap.Errors, snap.Notes = r.Errors, r.Notes
 	snap.GoVersion, snap.NumGoroutine, snap.Truncated = r.GoVersion, r.NumGoroutine, r.Truncated
 	snap.Received, snap.Dumped, snap.WindowStart, snap.Done = r.Received, r.Dumped, r.WindowStart, r.Done
 	for kind, name := range r.Files {
@@ -309,10 +314,37 @@ func fill(snap *Snapshot, dir string, data []byte) error {
 			continue // not one of ours
 		}
 		if p := snap.path(kind); p != nil {
-			*p = filepath.Join(dir, name)
+			*p = snap.proto(kind, filepath.Join(dir, name))
 		}
 	}
 	return nil
+}
+
+// proto returns the proto form of a profile the agent wrote as text
+// (KIND.txt, see textprof.go), converting it; other files as they are.
+func (s *Snapshot) proto(kind, path string) string {
+	if kind == "goroutines" || !strings.HasSuffix(path, ".txt") {
+		return path
+	}
+	pb := strings.TrimSuffix(path, ".txt") + ".pb.gz"
+	if _, err := os.Stat(pb); err == nil {
+		return pb
+	}
+	if err := textToProto(path, pb); err != nil {
+		s.Errors = append(s.Errors, kind+": "+err.Error())
+		return ""
+	}
+	if kind == "heap" && noGCYet(path) {
+		s.Notes = append(s.Notes, "heap: the program has run no garbage collection yet, and the agent runs none: the heap profile is (nearly) empty")
+	}
+	return pb
+}
+
+// noGCYet reports whether a debug=1 heap profile says the program has run
+// no GC (its MemStats trailer: "# NumGC = 0").
+func noGCYet(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(data), "\n# NumGC = 0\n")
 }
 
 // path returns the field for a kind of file.
@@ -338,11 +370,11 @@ func (s *Snapshot) path(kind string) *string {
 // request (the agent writes each file completely before it is named).
 func partial(snap *Snapshot, prefix string) {
 	for kind, suffix := range map[string]string{
-		"goroutines": ".goroutines.txt", "goroutine": ".goroutine.pb.gz", "cpu": ".cpu.pb.gz",
-		"heap": ".heap.pb.gz", "block": ".block.pb.gz", "mutex": ".mutex.pb.gz",
+		"goroutines": ".goroutines.txt", "goroutine": ".goroutine.txt", "cpu": ".cpu.pb.gz",
+		"heap": ".heap.txt", "block": ".block.txt", "mutex": ".mutex.txt",
 	} {
 		if _, err := os.Stat(prefix + suffix); err == nil {
-			*snap.path(kind) = prefix + suffix
+			*snap.path(kind) = snap.proto(kind, prefix+suffix)
 		}
 	}
 }

@@ -1,0 +1,3 @@
+module example.com/leakedconn
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/testmaindeadlock
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/gcmod
+
+go 1.24

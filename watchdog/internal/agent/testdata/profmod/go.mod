@@ -1,0 +1,3 @@
+module example.com/profmod
+
+go 1.24
