@@ -1,6 +1,9 @@
 package stackparse
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // TestRoot is a goroutine running a test function (in testing.tRunner, or
 // a benchmark in testing.(*B).runN, or an example in testing.runExample),
@@ -22,6 +25,13 @@ type TestRoot struct {
 	Test string
 	// Parent is the tRunner goroutine of the parent test for subtests
 	// ("created by testing.(*T).Run in goroutine N", Go 1.21+), else nil.
+	// Dumps older than Go 1.21 print no parent ids; there a subtest's
+	// parent is inferred: the goroutine of a test of the same name that
+	// only waits for subtests (in t.Run, or in tRunner for its parallel
+	// subtests), created before the subtest, whose function, when
+	// known, encloses the subtest's function. A parent waiting for its
+	// parallel subtests shows no function of its own: it is paired with
+	// the top-level test of the first subtests created after it.
 	Parent *Goroutine
 	// Waiting is set when the goroutine waits in the testing package
 	// rather than in user code: no frame between its top and tRunner is
@@ -32,6 +42,16 @@ type TestRoot struct {
 	// Paused is set when the test waits in t.Parallel for a parallel
 	// slot (the -parallel limit) or for its sequential siblings.
 	Paused bool
+	// Bubble is set for the goroutine that runs the function given to
+	// synctest.Test (Go 1.25+), inside the bubble: it runs the test. The
+	// test's own goroutine, waiting in synctest.Test for the bubble, is
+	// not a root of its own but a member of this one.
+	Bubble bool
+	// StackUnavailable is set for a root made of a goroutine whose stack
+	// was not printed ("goroutine running on other thread"), created by
+	// testing.(*T).Run while one test that no other goroutine runs was
+	// in the running tests list: it is taken to run that test.
+	StackUnavailable bool
 	// Members holds the root and every goroutine it created, directly or
 	// through chains of created-by parents (ParentID). Goroutines whose
 	// parent is no longer in the dump (or dumps older than Go 1.21, which
@@ -67,15 +87,22 @@ func TestRoots(d *Dump) []*TestRoot {
 	var roots []*TestRoot
 	byID := make(map[int64]*Goroutine, len(d.Goroutines))
 	rootOf := make(map[*Goroutine]*TestRoot)
+	parentIDs := false
 	for _, g := range d.Goroutines {
 		if g.ID != 0 {
 			byID[g.ID] = g
 		}
-		if r := newRoot(g); r != nil {
+		parentIDs = parentIDs || g.ParentID != 0
+		if r := newRoot(g, d.GOROOT); r != nil {
 			roots = append(roots, r)
 			rootOf[g] = r
 		}
 	}
+	if r := unavailableRoot(d, roots); r != nil {
+		roots = append(roots, r)
+		rootOf[r.Goroutine] = r
+	}
+	roots = joinBubbles(roots, rootOf, byID)
 	for _, r := range roots {
 		g := r.Goroutine
 		if g.CreatedBy != nil && g.CreatedBy.Func == "testing.(*T).Run" && g.ParentID != 0 {
@@ -83,6 +110,9 @@ func TestRoots(d *Dump) []*TestRoot {
 				r.Parent = p
 			}
 		}
+	}
+	if !parentIDs {
+		inferParents(roots)
 	}
 	// Parents in testing code learn their name from a subtest.
 	for _, r := range roots {
@@ -157,7 +187,7 @@ func attribute(g *Goroutine, byID map[int64]*Goroutine, rootOf map[*Goroutine]*T
 	return nil
 }
 
-func newRoot(g *Goroutine) *TestRoot {
+func newRoot(g *Goroutine, goroot string) *TestRoot {
 	at := -1
 	for i, f := range g.Frames {
 		if anchors[f.Func] {
@@ -177,7 +207,7 @@ func newRoot(g *Goroutine) *TestRoot {
 		if f.Func == "testing.(*T).Parallel" {
 			r.Paused = true
 		}
-		if !f.IsStdlib() {
+		if !f.IsStdlibIn(goroot) {
 			r.Waiting = false
 		}
 	}
@@ -193,13 +223,201 @@ func newRoot(g *Goroutine) *TestRoot {
 			r.Func = f.Func
 			break
 		}
-		if !f.IsStdlib() {
+		if !f.IsStdlibIn(goroot) {
 			r.Func = f.Func
 			break
 		}
 	}
 	r.Test = testName(r.Func)
 	return r
+}
+
+// unavailableRoot makes a root of the one goroutine whose stack was not
+// printed and that testing.(*T).Run created, when exactly one test of the
+// running tests list is run by no other root (Go 1.23 prints such dumps
+// for a test spinning where it cannot be stopped).
+func unavailableRoot(d *Dump, roots []*TestRoot) *TestRoot {
+	var cand *Goroutine
+	for _, g := range d.Goroutines {
+		if g.StackUnavailable && len(g.Frames) == 0 && g.CreatedBy != nil && g.CreatedBy.Func == "testing.(*T).Run" {
+			if cand != nil {
+				return nil // two: which is which cannot be told
+			}
+			cand = g
+		}
+	}
+	if cand == nil || len(d.RunningTests) == 0 {
+		return nil
+	}
+	var missing string
+	n := 0
+	for _, rt := range d.RunningTests {
+		leaf := true
+		for _, u := range d.RunningTests {
+			if strings.HasPrefix(u.Name, rt.Name+"/") {
+				leaf = false
+				break
+			}
+		}
+		if !leaf {
+			continue
+		}
+		top, _, _ := strings.Cut(rt.Name, "/")
+		covered := false
+		for _, r := range roots {
+			covered = covered || r.Test == top && !r.Waiting
+		}
+		if !covered {
+			missing = top
+			n++
+		}
+	}
+	if n != 1 {
+		return nil
+	}
+	return &TestRoot{Goroutine: cand, Test: missing, StackUnavailable: true}
+}
+
+// joinBubbles makes the goroutine running a test that waits in
+// synctest.Test for its bubble a member of the bubble's root (see
+// TestRoot.Bubble) and drops it from roots.
+func joinBubbles(roots []*TestRoot, rootOf map[*Goroutine]*TestRoot, byID map[int64]*Goroutine) []*TestRoot {
+	drop := make(map[*TestRoot]bool)
+	for _, r := range roots {
+		g := r.Goroutine
+		if g.CreatedBy == nil || g.CreatedBy.Func != "testing/synctest.testingSynctestTest" {
+			continue
+		}
+		r.Bubble = true
+		// The creator runs testingSynctestTest, created in turn by
+		// synctest.Test on the test's goroutine.
+		cur := byID[g.ParentID]
+		for i := 0; cur != nil && i < 4; i++ {
+			if o := rootOf[cur]; o != nil && o != r && o.Test == r.Test {
+				drop[o] = true
+				rootOf[cur] = r
+				break
+			}
+			cur = byID[cur.ParentID]
+		}
+	}
+	if len(drop) == 0 {
+		return roots
+	}
+	out := roots[:0]
+	for _, r := range roots {
+		if !drop[r] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitsForSubtests reports a root that only waits for subtests: in t.Run,
+// or in the testing package for its parallel subtests (not paused).
+func waitsForSubtests(r *TestRoot) bool {
+	if r.Paused || r.StackUnavailable {
+		return false
+	}
+	if r.Waiting {
+		return true
+	}
+	for _, f := range r.Goroutine.Frames {
+		if f.IsRuntime() {
+			continue
+		}
+		return f.Func == "testing.(*T).Run"
+	}
+	return false
+}
+
+// inferParents links subtests to parents in dumps without parent ids (see
+// TestRoot.Parent).
+func inferParents(roots []*TestRoot) {
+	var parents []*TestRoot
+	for _, r := range roots {
+		if waitsForSubtests(r) {
+			parents = append(parents, r)
+		}
+	}
+	if len(parents) == 0 {
+		return
+	}
+	isChild := func(c *TestRoot) bool {
+		if c.Test == "" {
+			return false
+		}
+		fn := Frame{Func: c.Func}
+		return strings.HasPrefix(fn.FuncName(), c.Test+".") && !c.InCleanup()
+	}
+	// Parents waiting for parallel subtests have no function: pair them,
+	// in creation order, with the tests whose first subtests follow them.
+	var unnamed []*TestRoot
+	for _, p := range parents {
+		if p.Test == "" {
+			unnamed = append(unnamed, p)
+		}
+	}
+	if len(unnamed) > 0 {
+		first := make(map[string]int64) // test -> lowest subtest id
+		for _, c := range roots {
+			if isChild(c) {
+				if id, ok := first[c.Test]; !ok || c.Goroutine.ID < id {
+					first[c.Test] = c.Goroutine.ID
+				}
+			}
+		}
+		for _, p := range parents {
+			if p.Test != "" {
+				delete(first, p.Test) // a named parent of its own
+			}
+		}
+		type ts struct {
+			name string
+			id   int64
+		}
+		var tests []ts
+		for n, id := range first {
+			tests = append(tests, ts{n, id})
+		}
+		sort.Slice(tests, func(i, j int) bool { return tests[i].id < tests[j].id })
+		sort.Slice(unnamed, func(i, j int) bool { return unnamed[i].Goroutine.ID < unnamed[j].Goroutine.ID })
+		if len(tests) == len(unnamed) {
+			ok := true
+			for i := range tests {
+				ok = ok && unnamed[i].Goroutine.ID < tests[i].id
+			}
+			for i := range tests {
+				if ok {
+					unnamed[i].Test = tests[i].name
+				}
+			}
+		}
+	}
+	for _, c := range roots {
+		if c.Parent != nil || !isChild(c) {
+			continue
+		}
+		var best *TestRoot
+		for _, p := range parents {
+			if p == c || p.Test != c.Test || p.Goroutine.ID >= c.Goroutine.ID {
+				continue
+			}
+			if p.Func != "" && p.Func != c.Func && !strings.HasPrefix(c.Func, p.Func+".") {
+				continue
+			}
+			if p.Func == c.Func {
+				continue
+			}
+			if best == nil || len(p.Func) > len(best.Func) ||
+				len(p.Func) == len(best.Func) && p.Goroutine.ID > best.Goroutine.ID {
+				best = p
+			}
+		}
+		if best != nil {
+			c.Parent = best.Goroutine
+		}
+	}
 }
 
 // testName returns the top-level test, benchmark, fuzz target or example
@@ -247,7 +465,7 @@ func MainState(d *Dump) (inTestMain bool, frame Frame) {
 	for _, g := range d.Goroutines {
 		tm := -1
 		for i, f := range g.Frames {
-			if f.FuncName() == "TestMain" && !f.IsStdlib() {
+			if f.FuncName() == "TestMain" && !f.IsStdlibIn(d.GOROOT) {
 				tm = i
 				break
 			}
@@ -260,7 +478,7 @@ func MainState(d *Dump) (inTestMain bool, frame Frame) {
 				return false, Frame{}
 			}
 		}
-		if uf, ok := g.UserFrame(); ok {
+		if uf, ok := g.UserFrameIn(d.GOROOT); ok {
 			return true, uf
 		}
 		return true, g.Frames[tm]

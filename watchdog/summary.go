@@ -72,6 +72,13 @@ type StackGroup struct {
 	// when a panic printed the dump ("stack unavailable"); only its
 	// creator is known.
 	StackUnavailable bool `json:"stack_unavailable,omitempty"`
+	// The qualifiers of the goroutine header, the same for every
+	// goroutine of the group: "locked to thread" (runtime.LockOSThread),
+	// "(durable)" (blocked durably inside a synctest bubble, Go 1.25+),
+	// "synctest bubble N".
+	LockedToThread bool  `json:"locked_to_thread,omitempty"`
+	Durable        bool  `json:"durable,omitempty"`
+	SynctestBubble int64 `json:"synctest_bubble,omitempty"`
 }
 
 // LockGroup is a set of goroutines waiting on the same lock, WaitGroup or
@@ -157,6 +164,7 @@ func bucketDumps(r io.Reader, o SummaryOptions, each func(*DumpSummary)) error {
 		ShareFrames: !o.KeepPointers,
 		OnGoroutine: func(d *stackparse.Dump, g *stackparse.Goroutine) {
 			start(d)
+			f.goroot = d.GOROOT
 			if !f.keep(g) {
 				if f.hidden(g) {
 					hidden += max(g.Count, 1)
@@ -180,7 +188,7 @@ func bucketDumps(r io.Reader, o SummaryOptions, each func(*DumpSummary)) error {
 			s.BucketsOnly = true
 			s.Filtered = len(o.States) > 0 || o.Package != nil
 			s.Hidden = hidden
-			in := diagInput{modules: o.Modules, base: o.Base}
+			in := diagInput{modules: o.Modules, base: o.Base, goroot: d.GOROOT}
 			for _, b := range gr.Buckets() {
 				s.Buckets = append(s.Buckets, bucketGroup(b, nil, in))
 			}
@@ -240,9 +248,10 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	for _, rt := range d.RunningTests {
 		s.RunningTests = append(s.RunningTests, SummaryRunningTest{Name: rt.Name, Seconds: rt.Duration.Seconds()})
 	}
-	in := diagInput{modules: o.Modules, base: o.Base}
+	in := diagInput{modules: o.Modules, base: o.Base, goroot: d.GOROOT}
 	gopts := stackparse.GroupOptions{KeepPointers: o.KeepPointers}
 	f := newGoroutineFilter(o)
+	f.goroot = d.GOROOT
 	hidden, keep := f.hidden, f.keep
 	s.Filtered = len(o.States) > 0 || o.Package != nil || o.Test != nil
 
@@ -317,8 +326,33 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		h.Summary = summarize(name, h)
 		s.Tests = append(s.Tests, TestSummary{Test: name, Phase: h.Phase, State: h.State, Location: h.Location, Summary: h.Summary, Goroutines: sg})
 	}
-	// Parents waiting for subtests, and tests paused in t.Parallel, are
-	// bookkeeping, not news.
+	// Parents waiting for subtests are shown under their test as such;
+	// tests paused in t.Parallel are bookkeeping, not news.
+	for _, pt := range parentTests(roots, assigned, used) {
+		r := pt.root
+		used[r] = true
+		if o.Test != nil && !o.Test.MatchString(pt.name) {
+			for _, g := range r.Members {
+				inTest[g] = true
+			}
+			continue
+		}
+		var members []*stackparse.Goroutine
+		for _, g := range r.Members {
+			inTest[g] = true
+			testOf[g] = pt.name
+			matched[g] = true
+			if keep(g) || g == r.Goroutine && !s.Filtered {
+				members = append(members, g)
+			}
+		}
+		if len(members) == 0 {
+			continue
+		}
+		testGs[r.Goroutine] = true
+		sg := stackGroups(members, r.Goroutine, nil, in, gopts)
+		s.Tests = append(s.Tests, parentSummary(pt, sg))
+	}
 	for _, r := range roots {
 		if idleRoot(r) && !used[r] {
 			inTest[r.Goroutine] = true
@@ -347,7 +381,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		s.Other = stackGroups(other, nil, nil, in, gopts)
 	}
 	s.LockGroups = lockGroups(all)
-	s.LockCycles = lockCycles(all, testOf)
+	s.LockCycles = lockCycles(all, testOf, d.GOROOT)
 	return s
 }
 
@@ -359,7 +393,7 @@ const maxCycleCandidates = 256
 // pointer to an object that contains (within maxObject bytes) the mutex
 // the other waits on, and that object is not the one holding its own
 // awaited mutex. See LockCycle.
-func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]string) []LockCycle {
+func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]string, goroot string) []LockCycle {
 	const maxObject = 256
 	type cand struct {
 		g    *stackparse.Goroutine
@@ -380,7 +414,7 @@ func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]str
 		}
 		var ptrs []uint64
 		for _, f := range g.Frames {
-			if f.IsStdlib() {
+			if f.IsStdlibIn(goroot) {
 				continue
 			}
 			ptrs = append(ptrs, argWords(f.Args)...)
@@ -441,7 +475,8 @@ func argWords(args string) []uint64 {
 
 // goroutineFilter decides which goroutines a summary shows.
 type goroutineFilter struct {
-	o SummaryOptions
+	o      SummaryOptions
+	goroot string // the dump's GOROOT, as known so far
 	// Goroutines with one stack share their frames (SummarizeDumps):
 	// judge each stack once.
 	kinds map[*stackparse.Frame]stackKind
@@ -464,11 +499,11 @@ func (f *goroutineFilter) hidden(g *stackparse.Goroutine) bool {
 	if len(g.Frames) > 0 {
 		var ok bool
 		if k, ok = f.kinds[&g.Frames[0]]; !ok {
-			k = kindOfStack(g.Frames)
+			k = kindOfStack(g.Frames, f.goroot)
 			f.kinds[&g.Frames[0]] = k
 		}
 	}
-	return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
+	return k == stackInMRun || k == stackTesting && !hasUserCreator(g, f.goroot)
 }
 
 // keep reports whether g is shown: not hidden, and in the states and
@@ -507,7 +542,7 @@ func isSubtest(r *stackparse.TestRoot) bool {
 	if r.Parent != nil {
 		return true
 	}
-	if r.Test == "" || r.InCleanup() {
+	if r.Test == "" || r.InCleanup() || r.Bubble {
 		return false
 	}
 	fn := stackparse.Frame{Func: r.Func}
@@ -519,9 +554,9 @@ func isSubtest(r *stackparse.TestRoot) bool {
 // or through TestMain) for the tests to finish, and the timeout alarm.
 // They are hidden like runtime goroutines: nothing in them is stuck that
 // is not already shown by a test.
-func testingInternal(g *stackparse.Goroutine) bool {
-	k := kindOfStack(g.Frames)
-	return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
+func testingInternal(g *stackparse.Goroutine, goroot string) bool {
+	k := kindOfStack(g.Frames, goroot)
+	return k == stackInMRun || k == stackTesting && !hasUserCreator(g, goroot)
 }
 
 type stackKind int
@@ -533,7 +568,7 @@ const (
 	stackStdlib                   // only the standard library, not testing
 )
 
-func kindOfStack(frames []stackparse.Frame) stackKind {
+func kindOfStack(frames []stackparse.Frame, goroot string) stackKind {
 	testing := false
 	for _, f := range frames {
 		if f.Func == "testing.(*M).Run" {
@@ -544,7 +579,7 @@ func kindOfStack(frames []stackparse.Frame) stackKind {
 		if f.IsRuntime() {
 			continue
 		}
-		if !f.IsStdlib() {
+		if !f.IsStdlibIn(goroot) {
 			return stackUser
 		}
 		if f.Package() == "testing" {
@@ -558,8 +593,8 @@ func kindOfStack(frames []stackparse.Frame) stackKind {
 }
 
 // hasUserCreator reports whether a goroutine was started from user code.
-func hasUserCreator(g *stackparse.Goroutine) bool {
-	return g.CreatedBy != nil && !g.CreatedBy.IsStdlib()
+func hasUserCreator(g *stackparse.Goroutine, goroot string) bool {
+	return g.CreatedBy != nil && !g.CreatedBy.IsStdlibIn(goroot)
 }
 
 // stackGroups buckets goroutines, the test's own goroutine first, then by
@@ -590,7 +625,8 @@ func stackGroups(gs []*stackparse.Goroutine, test *stackparse.Goroutine, tests m
 // bucketGroup describes one bucket.
 func bucketGroup(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) StackGroup {
 	g0 := b.Goroutines[0]
-	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels}
+	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels,
+		LockedToThread: g0.Locked, Durable: g0.Durable, SynctestBubble: g0.Bubble}
 	if len(g0.Frames) == 0 && g0.StackUnavailable {
 		sg.StackUnavailable = true
 		sg.Stack = []string{}
