@@ -28,10 +28,11 @@ type TestRoot struct {
 	// Dumps older than Go 1.21 print no parent ids; there a subtest's
 	// parent is inferred: the goroutine of a test of the same name that
 	// only waits for subtests (in t.Run, or in tRunner for its parallel
-	// subtests), created before the subtest, whose function, when
-	// known, encloses the subtest's function. A parent waiting for its
-	// parallel subtests shows no function of its own: it is paired with
-	// the top-level test of the first subtests created after it.
+	// subtests) whose function, when known, encloses the subtest's
+	// function. A parent waiting for its parallel subtests shows no
+	// function of its own: the only such parent is paired with the only
+	// test whose subtests have no other parent; several are paired in
+	// goroutine id order when that is consistent, else left unnamed.
 	Parent *Goroutine
 	// Waiting is set when the goroutine waits in the testing package
 	// rather than in user code: no frame between its top and tRunner is
@@ -331,6 +332,15 @@ func waitsForSubtests(r *TestRoot) bool {
 	return false
 }
 
+// closerBefore reports whether id a is a better guess than b for the
+// creator of goroutine c: below c and closer to it, or b above c.
+func closerBefore(a, b, c int64) bool {
+	if (a < c) != (b < c) {
+		return a < c
+	}
+	return a > b
+}
+
 // inferParents links subtests to parents in dumps without parent ids (see
 // TestRoot.Parent).
 func inferParents(roots []*TestRoot) {
@@ -383,9 +393,15 @@ func inferParents(roots []*TestRoot) {
 		sort.Slice(tests, func(i, j int) bool { return tests[i].id < tests[j].id })
 		sort.Slice(unnamed, func(i, j int) bool { return unnamed[i].Goroutine.ID < unnamed[j].Goroutine.ID })
 		if len(tests) == len(unnamed) {
-			ok := true
-			for i := range tests {
-				ok = ok && unnamed[i].Goroutine.ID < tests[i].id
+			// Goroutine ids follow creation order only roughly
+			// (each P takes ids in batches): one of each pairs
+			// whatever the ids, several only in id order.
+			ok := len(tests) == 1
+			if !ok {
+				ok = true
+				for i := range tests {
+					ok = ok && unnamed[i].Goroutine.ID < tests[i].id
+				}
 			}
 			for i := range tests {
 				if ok {
@@ -400,7 +416,7 @@ func inferParents(roots []*TestRoot) {
 		}
 		var best *TestRoot
 		for _, p := range parents {
-			if p == c || p.Test != c.Test || p.Goroutine.ID >= c.Goroutine.ID {
+			if p == c || p.Test != c.Test {
 				continue
 			}
 			if p.Func != "" && p.Func != c.Func && !strings.HasPrefix(c.Func, p.Func+".") {
@@ -409,8 +425,10 @@ func inferParents(roots []*TestRoot) {
 			if p.Func == c.Func {
 				continue
 			}
+			// The most specific function; among equals, the last
+			// created before c (ids roughly follow creation).
 			if best == nil || len(p.Func) > len(best.Func) ||
-				len(p.Func) == len(best.Func) && p.Goroutine.ID > best.Goroutine.ID {
+				len(p.Func) == len(best.Func) && closerBefore(p.Goroutine.ID, best.Goroutine.ID, c.Goroutine.ID) {
 				best = p
 			}
 		}

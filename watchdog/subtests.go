@@ -86,7 +86,7 @@ func (pt parentTest) waitsForState() string {
 
 // parentSummary describes a parent test from its goroutine groups (the
 // parent's own group first).
-func parentSummary(pt parentTest, sg []StackGroup) TestSummary {
+func parentSummary(pt parentTest, sg []StackGroup, in diagInput) TestSummary {
 	h := &Hang{Test: pt.name, Phase: PhaseTest}
 	if pt.root.InCleanup() {
 		h.Phase = PhaseCleanup
@@ -96,11 +96,11 @@ func parentSummary(pt parentTest, sg []StackGroup) TestSummary {
 		gg := g.GoroutineGroup
 		if gg.Role == "test" {
 			gg.State = state
-			if !strings.HasPrefix(gg.Function, "testing.") {
-				h.Location = gg.Location // the t.Run call in the test's function
-			} else {
-				gg.Location = ""
+			gg.Location = ""
+			if f, ok := pt.root.Goroutine.UserFrameIn(in.goroot, in.modules...); ok {
+				gg.Location = relLocation(f, in.base) // the t.Run call in the test's function
 			}
+			h.Location = gg.Location
 		}
 		h.Goroutines = append(h.Goroutines, gg)
 	}

@@ -351,7 +351,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		}
 		testGs[r.Goroutine] = true
 		sg := stackGroups(members, r.Goroutine, nil, in, gopts)
-		s.Tests = append(s.Tests, parentSummary(pt, sg))
+		s.Tests = append(s.Tests, parentSummary(pt, sg, in))
 	}
 	for _, r := range roots {
 		if idleRoot(r) && !used[r] {

@@ -46,8 +46,9 @@ for rel in "${releases[@]}"; do
 	fi
 	go build -o "$tmp/dump" ./cmd/dump
 	"$tmp/dump" profile1 >"$out/mycorp_profile1.txt"
-	# SIGQUIT: with the runtime's own goroutines (timerproc before 1.14).
-	"$tmp/dump" sigquit >"$out/mycorp_sigquit.txt" 2>&1 || true
+	# SIGQUIT at level 2 (GOTRACEBACK=system, as a crash prints it): with
+	# the runtime's own goroutines (runtime.timerproc before 1.14).
+	GOTRACEBACK=system "$tmp/dump" sigquit >"$out/mycorp_sigquit.txt" 2>&1 || true
 done
 # Independent of where the repository is checked out.
 find "$dumps" -name 'mycorp_*' -exec sed -i -e "s#$here#/src/mycorp#g" -e "s#$(cd ../mycorp127 && pwd)#/src/mycorp127#g" {} +
