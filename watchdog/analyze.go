@@ -73,6 +73,11 @@ type textLog struct {
 	pending  []report.TestRun
 	tests    []report.TestRun
 	packages []report.PackageRun
+	// runs follows the "=== RUN" lines of a -v log that have no result
+	// line yet; unfinished holds, for each line that starts a dump, the
+	// tests still running there (see runningAt).
+	runs       runLog
+	unfinished []unfinishedAt
 }
 
 // resultLine matches "--- PASS: TestX (1.23s)" (also FAIL and SKIP).
@@ -105,6 +110,10 @@ func (t *textLog) write(chunk []byte, end bool) {
 		t.pkgResult(strings.SplitN(l, "\t", 3)[1], false)
 	case strings.HasPrefix(l, "ok  \t"):
 		t.pkgResult(strings.SplitN(l, "\t", 3)[1], true)
+	}
+	t.runs.line(t.line, l)
+	if mayStartDump(l) {
+		t.unfinished = append(t.unfinished, unfinishedAt{t.line, t.runs.leaves()})
 	}
 	l = strings.TrimLeft(l, " ")
 	if m := resultLine.FindStringSubmatch(l); m != nil && t.record {
@@ -170,7 +179,7 @@ func (e *engine) diagnoseText() {
 			continue
 		}
 		pkg := t.pkgAfter(d.StartLine)
-		diag, ok := e.dumpHangs(d, pkg, nil, d.Reason)
+		diag, ok := e.dumpHangs(d, pkg, t.runningAt(d.StartLine), d.Reason)
 		if !ok {
 			continue
 		}
