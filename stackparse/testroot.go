@@ -250,25 +250,28 @@ func unavailableRoot(d *Dump, roots []*TestRoot) *TestRoot {
 	if cand == nil || len(d.RunningTests) == 0 {
 		return nil
 	}
+	// Leaves of the list, and the tests other roots run: sets, so that
+	// a list of thousands of subtests costs O(n).
+	hasChild := make(map[string]bool, len(d.RunningTests))
+	for _, rt := range d.RunningTests {
+		for i := strings.LastIndexByte(rt.Name, '/'); i > 0; i = strings.LastIndexByte(rt.Name[:i], '/') {
+			hasChild[rt.Name[:i]] = true
+		}
+	}
+	covered := make(map[string]bool, len(roots))
+	for _, r := range roots {
+		if !r.Waiting {
+			covered[r.Test] = true
+		}
+	}
 	var missing string
 	n := 0
 	for _, rt := range d.RunningTests {
-		leaf := true
-		for _, u := range d.RunningTests {
-			if strings.HasPrefix(u.Name, rt.Name+"/") {
-				leaf = false
-				break
-			}
-		}
-		if !leaf {
+		if hasChild[rt.Name] {
 			continue
 		}
 		top, _, _ := strings.Cut(rt.Name, "/")
-		covered := false
-		for _, r := range roots {
-			covered = covered || r.Test == top && !r.Waiting
-		}
-		if !covered {
+		if !covered[top] {
 			missing = top
 			n++
 		}
@@ -410,13 +413,17 @@ func inferParents(roots []*TestRoot) {
 			}
 		}
 	}
+	byTest := make(map[string][]*TestRoot, len(parents))
+	for _, p := range parents {
+		byTest[p.Test] = append(byTest[p.Test], p)
+	}
 	for _, c := range roots {
 		if c.Parent != nil || !isChild(c) {
 			continue
 		}
 		var best *TestRoot
-		for _, p := range parents {
-			if p == c || p.Test != c.Test {
+		for _, p := range byTest[c.Test] {
+			if p == c {
 				continue
 			}
 			if p.Func != "" && p.Func != c.Func && !strings.HasPrefix(c.Func, p.Func+".") {

@@ -26,16 +26,19 @@ func parentTests(roots []*stackparse.TestRoot, assigned map[string]*stackparse.T
 	for n, r := range assigned {
 		nameOf[r] = n
 	}
+	children := make(map[*stackparse.Goroutine][]*stackparse.TestRoot)
+	for _, c := range roots {
+		if c.Parent != nil {
+			children[c.Parent] = append(children[c.Parent], c)
+		}
+	}
 	var out []parentTest
 	for _, r := range roots {
 		if used[r] || r.Paused || !idleRoot(r) {
 			continue
 		}
 		pt := parentTest{root: r}
-		for _, c := range roots {
-			if c.Parent != r.Goroutine {
-				continue
-			}
+		for _, c := range children[r.Goroutine] {
 			n := nameOf[c]
 			if n == "" {
 				n = c.Test + "/… (goroutine " + strconv.FormatInt(c.Goroutine.ID, 10) + ")"
