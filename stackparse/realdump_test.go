@@ -194,6 +194,10 @@ func TestRealDumpClassify(t *testing.T) {
 	if w := Classify(&Goroutine{State: "syscall", Frames: []Frame{{Func: "runtime.goexit"}}}); w != WaitRuntime {
 		t.Errorf("bare goexit: %v", w)
 	}
+	// A running one (a GC worker that crashed) stays in view.
+	if w := Classify(&Goroutine{State: "running", Frames: []Frame{{Func: "runtime.throw"}, {Func: "runtime.gcBgMarkWorker"}}}); w != WaitRunning {
+		t.Errorf("running runtime goroutine: %v", w)
+	}
 	if !WaitSemacquire.Blocked() {
 		t.Error("semacquire is not blocked")
 	}

@@ -141,12 +141,14 @@ var stateWaits = map[string]Wait{
 // a busy goroutine in a profile). In debug=1 profiles, which print no
 // runtime frames, a plain channel or select wait cannot be told and is
 // WaitOther; reflect's channel operations and select show (reflect.chanrecv,
-// reflect.rselect). A goroutine whose stack is the runtime's alone, created
-// by the runtime (runtime.timerproc of releases before 1.14, a bare
-// runtime.goexit), is WaitRuntime whatever its state.
+// reflect.rselect). A parked goroutine whose stack is the runtime's alone,
+// created by the runtime (runtime.timerproc of releases before 1.14, a
+// bare runtime.goexit), is WaitRuntime whatever its wait reason.
 func Classify(g *Goroutine) Wait {
 	w, ok := stateWaits[g.State]
-	if ok && w != WaitRuntime && runtimeOnly(g) {
+	if ok && w != WaitRuntime && w != WaitRunning && w != WaitRunnable && runtimeOnly(g) {
+		// Parked: the runtime's own service. A running one (a GC
+		// worker that crashed) stays in view.
 		return WaitRuntime
 	}
 	switch {
