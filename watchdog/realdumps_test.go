@@ -2,7 +2,9 @@ package watchdog
 
 import (
 	"bytes"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -233,5 +235,50 @@ func TestRealDumpWaits(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAllAccountsForEveryGoroutine: with All, every goroutine of every
+// fixture is shown once, under a test or among the others: none is lost
+// (a parent waiting for subtests, a test paused in t.Parallel, the
+// goroutine of a module without a dot).
+func TestAllAccountsForEveryGoroutine(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "*", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = SummarizeDumps(bytes.NewReader(b), SummaryOptions{All: true}, func(s *DumpSummary) {
+			seen := map[int64]int{}
+			n := 0
+			count := func(gs []StackGroup) {
+				for _, g := range gs {
+					n += g.Count
+					for _, id := range g.IDs {
+						seen[id]++
+					}
+				}
+			}
+			for _, ts := range s.Tests {
+				count(ts.Goroutines)
+			}
+			count(s.Other)
+			if n != s.Goroutines {
+				t.Errorf("%s line %d: %d goroutines shown of %d", f, s.StartLine, n, s.Goroutines)
+			}
+			for id, k := range seen {
+				if k > 1 {
+					t.Errorf("%s line %d: goroutine %d shown %d times", f, s.StartLine, id, k)
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

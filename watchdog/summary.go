@@ -354,8 +354,8 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		s.Tests = append(s.Tests, parentSummary(pt, sg, in))
 	}
 	for _, r := range roots {
-		if idleRoot(r) && !used[r] {
-			inTest[r.Goroutine] = true
+		if idleRoot(r) && !used[r] && !o.All {
+			inTest[r.Goroutine] = true // with --all: among the others
 		}
 	}
 	var other, all []*stackparse.Goroutine
