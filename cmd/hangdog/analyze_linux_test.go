@@ -189,3 +189,22 @@ func TestE2EAnalyzeOldTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EAnalyzeStackUnavailable: in a Go 1.23 -json stream, the one
+// running test's goroutine has no stack (it spins where it cannot be
+// stopped): it is still that test's.
+func TestE2EAnalyzeStackUnavailable(t *testing.T) {
+	t.Parallel()
+	in, err := filepath.Abs(filepath.Join("..", "..", "stackparse", "testdata", "dumps", "go1.23", "mycorp_spin.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runHangdog(t, t.TempDir(), "analyze", in)
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d\n%s", r.code, r.stderr)
+	}
+	h := findHang(t, r, "TestSpin")
+	if len(h.Goroutines) != 1 || h.Goroutines[0].Role != "test" || h.State != "running" || !strings.Contains(h.Summary, "the test is running (busy)") {
+		t.Errorf("TestSpin: %q %+v", h.Summary, h.Goroutines)
+	}
+}
