@@ -332,6 +332,9 @@ func summarize(name string, h *Hang) string {
 		if g.State == "runtime" || g.State == "other" {
 			continue
 		}
+		if strings.HasPrefix(g.Function, "testing.") || strings.HasPrefix(g.Function, "testing/") {
+			continue // the testing package's machinery (a synctest bubble's runner): listed, not news
+		}
 		k := key{g.State, g.Location}
 		if counts[k] == 0 {
 			order = append(order, k)
