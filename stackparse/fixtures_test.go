@@ -224,10 +224,8 @@ func checkTestBinary(t *testing.T, rel string, d *Dump) {
 		byTest[r.Test] = append(byTest[r.Test], r)
 	}
 	want := map[string]int{"TestMutexLeaf": 1, "TestParent": 3, "TestCleanupHang": 1, "TestLockOrder": 1, "TestWaits": 1}
-	if minor(rel) < 21 {
-		// No parent ids: a parent waiting for its subtests has no name.
-		want["TestParent"], want[""] = 2, 1
-	}
+	// Before 1.21 no parent ids: a parent waiting for its parallel
+	// subtests is paired with the test whose subtests it created first.
 	for name, n := range want {
 		if len(byTest[name]) != n {
 			t.Errorf("%d roots for %s, want %d", len(byTest[name]), name, n)
@@ -257,7 +255,7 @@ func checkTestBinary(t *testing.T, rel string, d *Dump) {
 			if sub == r.Waiting {
 				t.Errorf("TestParent root %d: func %q waiting %v", r.Goroutine.ID, r.Func, r.Waiting)
 			}
-			if minor(rel) >= 21 && sub != (r.Parent != nil) {
+			if sub != (r.Parent != nil) {
 				t.Errorf("TestParent root %d: func %q parent %v", r.Goroutine.ID, r.Func, r.Parent)
 			}
 		case "TestWaits":

@@ -54,19 +54,87 @@ func (f Frame) FuncName() string {
 }
 
 // IsStdlib reports whether the frame is in the standard library (runtime,
-// testing, internal/... included): its package's first path element has no
-// dot and the package is not main. A user module whose path has no dot in
-// its first element is misjudged; pass module prefixes to UserFrame then.
+// testing, internal/... included), judged from the import path alone: its
+// package's first path element has no dot and the package is not main,
+// command-line-arguments (a test file or program named on the go command
+// line) or a GOPATH-mode local package ("_/home/u/x"). A user module whose
+// path has no dot ("mycorp/platform") is misjudged: where the dump shows
+// where the standard library lives, use IsStdlibIn with Dump.GOROOT.
 func (f Frame) IsStdlib() bool {
+	return f.IsStdlibIn("")
+}
+
+// IsStdlibIn is IsStdlib for a dump whose standard library sources are
+// under goroot (Dump.GOROOT, e.g. "/usr/local/go"). A frame whose file is
+// absolute is in the standard library when the file is under goroot/src/
+// or under a toolchain of the module cache (".../golang.org/toolchain@v0.0.1-go1.22.1.linux-amd64/src/"),
+// and in user code otherwise, whatever its import path. Frames without an
+// absolute file (-trimpath builds, profiles) are judged by import path
+// as IsStdlib does.
+func (f Frame) IsStdlibIn(goroot string) bool {
 	p := f.Package()
 	if p == "" {
 		return true // builtins: panic
 	}
-	if p == "main" {
+	if p == "main" || p == "command-line-arguments" || strings.HasPrefix(p, "_/") {
 		return false
+	}
+	if isAbsFile(f.File) {
+		if i := strings.Index(f.File, "/golang.org/toolchain@"); i >= 0 && strings.Contains(f.File[i:], "/src/") {
+			return true
+		}
+		if goroot != "" {
+			return len(f.File) > len(goroot)+5 && strings.HasPrefix(f.File, goroot) && f.File[len(goroot):len(goroot)+5] == "/src/"
+		}
 	}
 	first, _, _ := strings.Cut(p, "/")
 	return !strings.Contains(first, ".")
+}
+
+// isAbsFile reports an absolute file name as tracebacks print it: "/x" or,
+// on Windows, "C:/x" (tracebacks use forward slashes there too).
+func isAbsFile(file string) bool {
+	if file == "" {
+		return false
+	}
+	if file[0] == '/' {
+		return true
+	}
+	return len(file) > 2 && file[1] == ':' && (file[2] == '/' || file[2] == '\\')
+}
+
+// findGOROOT returns the directory that holds the standard library's
+// sources, as the frames of package runtime or testing show it
+// ("/usr/local/go" for "/usr/local/go/src/runtime/proc.go"), or "" if
+// none of the frames tells (-trimpath builds print "runtime/proc.go").
+func findGOROOT(frames []Frame, created *Frame) string {
+	try := func(f *Frame) string {
+		var dir string
+		switch {
+		case strings.HasPrefix(f.Func, "runtime."):
+			dir = "/src/runtime/"
+		case strings.HasPrefix(f.Func, "testing."):
+			dir = "/src/testing/"
+		default:
+			return ""
+		}
+		if !isAbsFile(f.File) {
+			return ""
+		}
+		if i := strings.LastIndex(f.File, dir); i > 0 && strings.IndexByte(f.File[i+len(dir):], '/') < 0 {
+			return f.File[:i]
+		}
+		return ""
+	}
+	for i := range frames {
+		if r := try(&frames[i]); r != "" {
+			return r
+		}
+	}
+	if created != nil {
+		return try(created)
+	}
+	return ""
 }
 
 // IsRuntime reports whether the frame is in the Go runtime itself (runtime,
@@ -135,8 +203,15 @@ func isTestMain(f Frame) bool {
 // package is in one of them; otherwise, or if none is, the innermost frame
 // outside the standard library. The generated main of a test binary
 // (_testmain.go) is never a user frame. It returns false if the stack has
-// no user frame.
+// no user frame. It judges the standard library as IsStdlib does; prefer
+// UserFrameIn with the dump's GOROOT.
 func (g *Goroutine) UserFrame(modules ...string) (Frame, bool) {
+	return g.UserFrameIn("", modules...)
+}
+
+// UserFrameIn is UserFrame with the standard library judged by
+// Frame.IsStdlibIn(goroot).
+func (g *Goroutine) UserFrameIn(goroot string, modules ...string) (Frame, bool) {
 	if len(modules) > 0 {
 		for _, f := range g.Frames {
 			if inModules(f.Package(), modules) && !isTestMain(f) {
@@ -145,7 +220,7 @@ func (g *Goroutine) UserFrame(modules ...string) (Frame, bool) {
 		}
 	}
 	for _, f := range g.Frames {
-		if !f.IsStdlib() && !isTestMain(f) {
+		if !f.IsStdlibIn(goroot) && !isTestMain(f) {
 			return f, true
 		}
 	}

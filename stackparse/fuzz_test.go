@@ -35,10 +35,12 @@ func FuzzParse(f *testing.F) {
 				_ = Classify(g).String()
 				g.WaitAddress()
 				g.UserFrame("example.com")
+				g.UserFrameIn(d.GOROOT)
 				for _, fr := range g.Frames {
 					fr.Package()
 					fr.FuncName()
 					fr.IsStdlib()
+					fr.IsStdlibIn(d.GOROOT)
 					fr.IsRuntime()
 					fr.Location()
 				}

@@ -26,7 +26,8 @@ type GroupOptions struct {
 
 // Group puts goroutines with the same wait class, the same frames
 // (function, file and line; arguments too with KeepPointers), the same
-// created-by function and the same labels into one bucket. Buckets are
+// created-by function, the same labels and the same header qualifiers
+// (locked to thread, durable, leaked, synctest bubble) into one bucket. Buckets are
 // ordered by their first goroutine's position in gs; their frames are
 // those of that goroutine. It hashes each stack once and compares stacks
 // only within a hash bucket, so it costs O(total frames) and allocates per
@@ -122,6 +123,8 @@ func (gr *Grouper) hash(g *Goroutine, w Wait) uint64 {
 	if g.CreatedBy != nil {
 		h.WriteString(g.CreatedBy.Func)
 	}
+	put(uint64(g.Bubble))
+	put(qualifierBits(g))
 	// Labels in any order: a sum of per-pair hashes.
 	var ls uint64
 	for k, v := range g.Labels {
@@ -155,6 +158,22 @@ func hashFrames(h *maphash.Hash, frames []Frame, opts GroupOptions) {
 
 var labelSeed = maphash.MakeSeed()
 
+// qualifierBits packs the header qualifiers that keep goroutines apart in
+// Group: "locked to thread", "(durable)", "(leaked)".
+func qualifierBits(g *Goroutine) uint64 {
+	var b uint64
+	if g.Locked {
+		b |= 1
+	}
+	if g.Durable {
+		b |= 2
+	}
+	if g.Leaked {
+		b |= 4
+	}
+	return b
+}
+
 func sameStack(a, b *Goroutine, opts GroupOptions) bool {
 	if len(a.Frames) != len(b.Frames) || (a.CreatedBy == nil) != (b.CreatedBy == nil) {
 		return false
@@ -162,7 +181,7 @@ func sameStack(a, b *Goroutine, opts GroupOptions) bool {
 	if a.CreatedBy != nil && a.CreatedBy.Func != b.CreatedBy.Func {
 		return false
 	}
-	if !maps.Equal(a.Labels, b.Labels) {
+	if !maps.Equal(a.Labels, b.Labels) || a.Bubble != b.Bubble || qualifierBits(a) != qualifierBits(b) {
 		return false
 	}
 	if len(a.Frames) > 0 && &a.Frames[0] == &b.Frames[0] {

@@ -82,8 +82,8 @@ func findStart(line []byte) (int, startKind) {
 // findGluedHeader returns the position of a goroutine header that starts
 // after the beginning of line, or -1.
 func findGluedHeader(line []byte) int {
-	if !bytes.HasSuffix(trimRightBlank(line), []byte("]:")) {
-		return -1
+	if t := trimRightBlank(line); !bytes.HasSuffix(t, []byte("]:")) && !bytes.HasSuffix(t, []byte("}:")) {
+		return -1 // neither "[state]:" nor Go 1.27's "[state] {labels}:"
 	}
 	for off := 1; off < len(line); {
 		i := bytes.Index(line[off:], []byte("goroutine "))
@@ -119,6 +119,7 @@ type header struct {
 //	goroutine 1 gp=0xc000002380 m=0 mp=0x5c1a40 [running, locked to thread]:
 //	goroutine 9 [select (durable), synctest bubble 3]:
 //	goroutine 4 [chan receive labels:{"k": "v"}]:
+//	goroutine 4 [chan receive] {k: v, "k 2": "v 2"}:
 func parseHeader(line []byte) (header, bool) {
 	var h header
 	rest, ok := bytes.CutPrefix(line, []byte("goroutine "))
@@ -142,8 +143,13 @@ func parseHeader(line []byte) (header, bool) {
 	h.id = id
 	rest = trimRightBlank(rest[n:])
 	open := bytes.IndexByte(rest, '[')
-	if open < 0 || !bytes.HasSuffix(rest, []byte("]:")) || open > len(rest)-2 {
+	closeAt, lab := headerLabels(rest)
+	if open < 0 || closeAt < 0 || open > closeAt {
 		return h, false
+	}
+	if lab != nil {
+		h.labels = parseLabels(string(lab))
+		h.hasLabel = true
 	}
 	// Between the id and "[" only "gp=", "m=", "mp=" fields may appear.
 	if len(trimLeftBlank(rest[:open])) > 0 {
@@ -153,7 +159,7 @@ func parseHeader(line []byte) (header, bool) {
 			}
 		}
 	}
-	bb := rest[open+1 : len(rest)-2]
+	bb := rest[open+1 : closeAt]
 	if bytes.IndexByte(bb, ',') < 0 && bytes.IndexByte(bb, '(') < 0 && bytes.IndexByte(bb, ':') < 0 {
 		// The usual "[chan receive]": nothing else to find.
 		h.stateB = bb
@@ -215,7 +221,7 @@ func parseLabels(s string) map[string]string {
 		if s == "" || s[0] == '}' {
 			return m
 		}
-		k, rest, ok := cutQuoted(s)
+		k, rest, ok := cutLabelToken(s)
 		if !ok {
 			return m
 		}
@@ -225,7 +231,7 @@ func parseLabels(s string) map[string]string {
 			return m
 		}
 		rest = strings.TrimLeft(rest, " ")
-		v, rest2, ok := cutQuoted(rest)
+		v, rest2, ok := cutLabelToken(rest)
 		if !ok {
 			return m
 		}

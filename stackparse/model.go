@@ -60,6 +60,30 @@ type Dump struct {
 	NumGoroutines int
 	// WarningsDropped counts warnings beyond Parser.MaxWarnings.
 	WarningsDropped int
+	// GOROOT is the directory holding the standard library's sources as
+	// the dump's frames of package runtime or testing show it
+	// ("/usr/local/go", or a toolchain in the module cache), "" when
+	// none does (-trimpath builds). It tells user code from the standard
+	// library (Frame.IsStdlibIn) for module paths without a dot. The
+	// parser learns it from the first goroutines that show it; a
+	// Parser.OnGoroutine callback sees what is known so far.
+	GOROOT string
+
+	gorootTries int // goroutines looked at for GOROOT
+}
+
+// maxGOROOTTries bounds the goroutines searched for GOROOT: a dump whose
+// first goroutines show no absolute runtime or testing file was built with
+// -trimpath.
+const maxGOROOTTries = 64
+
+// noteGOROOT learns GOROOT from g if it is not known yet.
+func (d *Dump) noteGOROOT(g *Goroutine) {
+	if d.GOROOT != "" || d.gorootTries >= maxGOROOTTries {
+		return
+	}
+	d.gorootTries++
+	d.GOROOT = findGOROOT(g.Frames, g.CreatedBy)
 }
 
 // String returns a short lowercase name for k: "unknown", "sigquit",

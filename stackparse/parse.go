@@ -415,6 +415,7 @@ func (s *scanner) endGoroutine(atEnd bool) {
 		}
 	}
 	s.g, s.anc = nil, nil
+	s.d.noteGOROOT(g)
 	if s.p.OnGoroutine != nil {
 		s.p.OnGoroutine(s.d, g)
 	} else {

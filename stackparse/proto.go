@@ -116,6 +116,7 @@ func (p *Parser) ParseProto(r io.Reader) (*Dump, error) {
 		}
 		total += n
 		d.NumGoroutines += n
+		d.noteGOROOT(g)
 		d.Goroutines = append(d.Goroutines, g)
 	}
 	// The runtime writes samples in no useful order; the debug=1 text

@@ -22,6 +22,14 @@ type TestRoot struct {
 	Test string
 	// Parent is the tRunner goroutine of the parent test for subtests
 	// ("created by testing.(*T).Run in goroutine N", Go 1.21+), else nil.
+	// Dumps older than Go 1.21 print no parent ids; there a subtest's
+	// parent is inferred: the goroutine of a test of the same name that
+	// only waits for subtests (in t.Run, or in tRunner for its parallel
+	// subtests) whose function, when known, encloses the subtest's
+	// function. A parent waiting for its parallel subtests shows no
+	// function of its own: the only such parent is paired with the only
+	// test whose subtests have no other parent; several are paired in
+	// goroutine id order when that is consistent, else left unnamed.
 	Parent *Goroutine
 	// Waiting is set when the goroutine waits in the testing package
 	// rather than in user code: no frame between its top and tRunner is
@@ -32,6 +40,16 @@ type TestRoot struct {
 	// Paused is set when the test waits in t.Parallel for a parallel
 	// slot (the -parallel limit) or for its sequential siblings.
 	Paused bool
+	// Bubble is set for the goroutine that runs the function given to
+	// synctest.Test (Go 1.25+), inside the bubble: it runs the test. The
+	// test's own goroutine, waiting in synctest.Test for the bubble, is
+	// not a root of its own but a member of this one.
+	Bubble bool
+	// StackUnavailable is set for a root made of a goroutine whose stack
+	// was not printed ("goroutine running on other thread"), created by
+	// testing.(*T).Run while one test that no other goroutine runs was
+	// in the running tests list: it is taken to run that test.
+	StackUnavailable bool
 	// Members holds the root and every goroutine it created, directly or
 	// through chains of created-by parents (ParentID). Goroutines whose
 	// parent is no longer in the dump (or dumps older than Go 1.21, which
@@ -67,15 +85,22 @@ func TestRoots(d *Dump) []*TestRoot {
 	var roots []*TestRoot
 	byID := make(map[int64]*Goroutine, len(d.Goroutines))
 	rootOf := make(map[*Goroutine]*TestRoot)
+	parentIDs := false
 	for _, g := range d.Goroutines {
 		if g.ID != 0 {
 			byID[g.ID] = g
 		}
-		if r := newRoot(g); r != nil {
+		parentIDs = parentIDs || g.ParentID != 0
+		if r := newRoot(g, d.GOROOT); r != nil {
 			roots = append(roots, r)
 			rootOf[g] = r
 		}
 	}
+	if r := unavailableRoot(d, roots); r != nil {
+		roots = append(roots, r)
+		rootOf[r.Goroutine] = r
+	}
+	roots = joinBubbles(roots, rootOf, byID)
 	for _, r := range roots {
 		g := r.Goroutine
 		if g.CreatedBy != nil && g.CreatedBy.Func == "testing.(*T).Run" && g.ParentID != 0 {
@@ -83,6 +108,9 @@ func TestRoots(d *Dump) []*TestRoot {
 				r.Parent = p
 			}
 		}
+	}
+	if !parentIDs {
+		inferParents(roots)
 	}
 	// Parents in testing code learn their name from a subtest.
 	for _, r := range roots {
@@ -157,7 +185,7 @@ func attribute(g *Goroutine, byID map[int64]*Goroutine, rootOf map[*Goroutine]*T
 	return nil
 }
 
-func newRoot(g *Goroutine) *TestRoot {
+func newRoot(g *Goroutine, goroot string) *TestRoot {
 	at := -1
 	for i, f := range g.Frames {
 		if anchors[f.Func] {
@@ -177,7 +205,7 @@ func newRoot(g *Goroutine) *TestRoot {
 		if f.Func == "testing.(*T).Parallel" {
 			r.Paused = true
 		}
-		if !f.IsStdlib() {
+		if !f.IsStdlibIn(goroot) {
 			r.Waiting = false
 		}
 	}
@@ -193,7 +221,7 @@ func newRoot(g *Goroutine) *TestRoot {
 			r.Func = f.Func
 			break
 		}
-		if !f.IsStdlib() {
+		if !f.IsStdlibIn(goroot) {
 			r.Func = f.Func
 			break
 		}
@@ -247,7 +275,7 @@ func MainState(d *Dump) (inTestMain bool, frame Frame) {
 	for _, g := range d.Goroutines {
 		tm := -1
 		for i, f := range g.Frames {
-			if f.FuncName() == "TestMain" && !f.IsStdlib() {
+			if f.FuncName() == "TestMain" && !f.IsStdlibIn(d.GOROOT) {
 				tm = i
 				break
 			}
@@ -260,7 +288,7 @@ func MainState(d *Dump) (inTestMain bool, frame Frame) {
 				return false, Frame{}
 			}
 		}
-		if uf, ok := g.UserFrame(); ok {
+		if uf, ok := g.UserFrameIn(d.GOROOT); ok {
 			return true, uf
 		}
 		return true, g.Frames[tm]

@@ -28,6 +28,7 @@ const (
 	WaitSyscall                   // syscall
 	WaitSleep                     // sleep: time.Sleep
 	WaitRuntime                   // the runtime's own goroutines: GC workers, finalizers, timers, ...
+	WaitSemacquire                // semacquire: a runtime semaphore under no sync type that can be told (a fork of package sync)
 )
 
 var waitNames = [...]string{
@@ -49,10 +50,20 @@ var waitNames = [...]string{
 	WaitSyscall:       "syscall",
 	WaitSleep:         "sleep",
 	WaitRuntime:       "runtime",
+	WaitSemacquire:    "semacquire",
+}
+
+// AllWaits returns every Wait class, in the order of their values.
+func AllWaits() []Wait {
+	out := make([]Wait, len(waitNames))
+	for i := range out {
+		out[i] = Wait(i)
+	}
+	return out
 }
 
 // String returns the Go 1.24+ name of the wait ("chan receive",
-// "sync.Mutex.Lock", ...), "runtime" or "other".
+// "sync.Mutex.Lock", "semacquire", ...), "runtime" or "other".
 func (w Wait) String() string {
 	if w >= 0 && int(w) < len(waitNames) {
 		return waitNames[w]
@@ -61,11 +72,11 @@ func (w Wait) String() string {
 }
 
 // Blocked reports whether the goroutine is parked waiting for something a
-// program can be stuck on: a channel, select, a sync primitive, I/O, a
-// system call or a sleep. Running, runnable, runtime-internal and other
-// states are not blocked.
+// program can be stuck on: a channel, select, a sync primitive or a
+// semaphore, I/O, a system call or a sleep. Running, runnable,
+// runtime-internal and other states are not blocked.
 func (w Wait) Blocked() bool {
-	return w >= WaitChanRecv && w <= WaitSleep
+	return w >= WaitChanRecv && w <= WaitSleep || w == WaitSemacquire
 }
 
 // stateWaits maps wait reasons printed in headers to classes.
@@ -125,11 +136,21 @@ var stateWaits = map[string]Wait{
 // header where it is specific (Go 1.24+ names every sync wait; 1.20–1.23
 // print "semacquire" for some), and otherwise reads the stack: the
 // innermost sync frame for "semacquire" and for aggregated profiles (which
-// have no state), asyncPreempt for a busy "runnable" goroutine (and a busy
-// goroutine in a profile). In debug=1 profiles, which print no runtime
-// frames, channel and select waits cannot be told and are WaitOther.
+// have no state), then the runtime's semaphore functions (a fork of package
+// sync linked to them), asyncPreempt for a busy "runnable" goroutine (and
+// a busy goroutine in a profile). In debug=1 profiles, which print no
+// runtime frames, a plain channel or select wait cannot be told and is
+// WaitOther; reflect's channel operations and select show (reflect.chanrecv,
+// reflect.rselect). A parked goroutine whose stack is the runtime's alone,
+// created by the runtime (runtime.timerproc of releases before 1.14, a
+// bare runtime.goexit), is WaitRuntime whatever its wait reason.
 func Classify(g *Goroutine) Wait {
 	w, ok := stateWaits[g.State]
+	if ok && w != WaitRuntime && w != WaitRunning && w != WaitRunnable && runtimeOnly(g) {
+		// Parked: the runtime's own service. A running one (a GC
+		// worker that crashed) stays in view.
+		return WaitRuntime
+	}
 	switch {
 	case ok && w == WaitRunnable:
 		if hasFunc(g, "runtime.asyncPreempt") {
@@ -147,9 +168,39 @@ func Classify(g *Goroutine) Wait {
 			// writing the profile itself.
 			return WaitRunning
 		}
+		if runtimeOnly(g) {
+			return WaitRuntime
+		}
+		if g.State == "semacquire" {
+			return WaitSemacquire
+		}
 		return WaitOther
 	}
+	if runtimeOnly(g) {
+		return WaitRuntime
+	}
 	return WaitOther
+}
+
+// runtimeOnly reports a goroutine of the runtime's own: every frame in
+// the runtime, created by the runtime or by nothing printed. Such a
+// goroutine was never user code (user goroutines have their function on
+// the stack): the timer goroutine of old releases (runtime.timerproc),
+// the signal-forwarding goroutine, a bare runtime.goexit.
+func runtimeOnly(g *Goroutine) bool {
+	if len(g.Frames) == 0 || g.CreatedBy != nil && !g.CreatedBy.IsRuntime() {
+		return false
+	}
+	for i := range g.Frames {
+		f := &g.Frames[i]
+		if f.Func == "runtime.main" || f.Func == "main.main" {
+			return false // goroutine 1
+		}
+		if !f.IsRuntime() {
+			return false
+		}
+	}
+	return true
 }
 
 func hasFunc(g *Goroutine, fn string) bool {
@@ -186,11 +237,39 @@ var stackWaits = map[string]Wait{
 	"syscall.Syscall6":                  WaitSyscall,
 	"syscall.RawSyscall":                WaitSyscall,
 	"internal/runtime/syscall.Syscall6": WaitSyscall,
+	// reflect's channel operations are the runtime's, under reflect's
+	// names: debug=1 profiles print them where they hide runtime frames.
+	"reflect.chanrecv":  WaitChanRecv,
+	"reflect.chansend":  WaitChanSend,
+	"reflect.chansend0": WaitChanSend,
+	"reflect.rselect":   WaitSelect,
+}
+
+// semaWaits map the runtime's semaphore entry points to classes. They are
+// read after stackWaits, which name the sync type: before Go 1.24
+// sync.WaitGroup also waits in sync.runtime_Semacquire. A fork of package
+// sync (a vendored or patched copy linked to the runtime's semaphore) has
+// only these.
+var semaWaits = map[string]Wait{
+	"sync.runtime_SemacquireMutex":          WaitMutex,
+	"internal/sync.runtime_SemacquireMutex": WaitMutex,
+	"sync.runtime_SemacquireRWMutexR":       WaitRLock,
+	"sync.runtime_SemacquireRWMutex":        WaitWLock,
+	"sync.runtime_SemacquireWaitGroup":      WaitWaitGroup,
+	"sync.runtime_Semacquire":               WaitSemacquire,
+	"internal/poll.runtime_Semacquire":      WaitSemacquire,
+	"runtime.semacquire":                    WaitSemacquire,
+	"runtime.semacquire1":                   WaitSemacquire,
 }
 
 func waitFromStack(g *Goroutine) (Wait, bool) {
 	for _, f := range g.Frames {
 		if w, ok := stackWaits[f.Func]; ok {
+			return w, true
+		}
+	}
+	for _, f := range g.Frames {
+		if w, ok := semaWaits[f.Func]; ok {
 			return w, true
 		}
 	}

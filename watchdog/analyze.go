@@ -81,6 +81,11 @@ type textLog struct {
 	pending  []report.TestRun
 	tests    []report.TestRun
 	packages []report.PackageRun
+	// runs follows the "=== RUN" lines of a -v log that have no result
+	// line yet; unfinished holds, for each line that starts a dump, the
+	// tests still running there (see runningAt).
+	runs       runLog
+	unfinished []unfinishedAt
 }
 
 // resultLine matches "--- PASS: TestX (1.23s)" (also FAIL and SKIP).
@@ -118,6 +123,10 @@ func (t *textLog) write(chunk []byte, end bool) {
 		t.pkgResult(l, false, stamp)
 	case strings.HasPrefix(l, "ok  \t"):
 		t.pkgResult(l, true, stamp)
+	}
+	t.runs.line(t.line, l)
+	if mayStartDump(l) {
+		t.unfinished = append(t.unfinished, unfinishedAt{t.line, t.runs.leaves()})
 	}
 	l = strings.TrimLeft(l, " ")
 	if m := resultLine.FindStringSubmatch(l); m != nil && t.record {
@@ -241,7 +250,7 @@ func (e *engine) diagnoseText() {
 		}
 		t.dumps++
 		pkg := t.pkgAfter(d.StartLine)
-		diag, ok := e.dumpHangs(d, pkg, nil, d.Reason)
+		diag, ok := e.dumpHangs(d, pkg, t.runningAt(d.StartLine), d.Reason)
 		if !ok {
 			continue
 		}

@@ -16,12 +16,14 @@ type diagInput struct {
 	phase   Phase
 	modules []string // module paths of the user's code, preferred for locations
 	base    string   // directory that locations are made relative to
+	goroot  string   // the dump's GOROOT (stackparse.Dump.GOROOT), to tell user code from the standard library
 }
 
 // diagnose explains the hangs of one package from its goroutine dump. It
 // returns one Hang per stalled test (or one for a package-level stall) with
 // Test, Phase, State, Location, Goroutines and Summary filled in.
 func diagnose(d *stackparse.Dump, in diagInput) []*Hang {
+	in.goroot = d.GOROOT
 	if len(in.tests) == 0 {
 		return []*Hang{diagnoseMain(d, in)}
 	}
@@ -158,7 +160,7 @@ func diagnoseMain(d *stackparse.Dump, in diagInput) *Hang {
 			members = append(members, g)
 			continue
 		}
-		if _, ok := g.UserFrame(in.modules...); ok {
+		if _, ok := g.UserFrameIn(in.goroot, in.modules...); ok {
 			members = append(members, g)
 		}
 	}
@@ -200,7 +202,7 @@ func groupOf(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) Gor
 			gg.Role = "test"
 		}
 	}
-	if f, ok := g.UserFrame(in.modules...); ok {
+	if f, ok := g.UserFrameIn(in.goroot, in.modules...); ok {
 		gg.Location = relLocation(f, in.base)
 		gg.Function = f.Func
 	} else if len(g.Frames) > 0 {
@@ -282,8 +284,13 @@ func waitPhrase(state string, plural bool) string {
 			return "sleep"
 		}
 		return "sleeps"
+	case "semacquire":
+		return verb + "a semaphore (semacquire)"
 	case "":
 		return verb + "something unknown"
+	}
+	if strings.HasPrefix(state, "waits for ") {
+		return state // a parent test: "waits for subtest TestA/x"
 	}
 	return verb + state
 }
@@ -316,11 +323,17 @@ func summarize(name string, h *Hang) string {
 	var order []key
 	for _, g := range h.Goroutines {
 		if g.Role == "test" {
-			testPart = fmt.Sprintf("%s %s at %s", who, waitPhrase(g.State, false), shortLoc(g.Location))
+			testPart = who + " " + waitPhrase(g.State, false)
+			if g.Location != "" && g.Location != ":0" {
+				testPart += " at " + shortLoc(g.Location)
+			}
 			continue
 		}
 		if g.State == "runtime" || g.State == "other" {
 			continue
+		}
+		if strings.HasPrefix(g.Function, "testing.") || strings.HasPrefix(g.Function, "testing/") {
+			continue // the testing package's machinery (a synctest bubble's runner): listed, not news
 		}
 		k := key{g.State, g.Location}
 		if counts[k] == 0 {

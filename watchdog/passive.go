@@ -159,6 +159,12 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	if len(tests) == 0 {
 		tests = leaves
 	}
+	if len(tests) == 0 && d.Kind == stackparse.KindTestTimeout {
+		// The alarm fires only while tests run: with no list (Go
+		// before 1.20) and no log to tell, the tests are those whose
+		// functions the dump shows running.
+		tests = dumpTests(d)
+	}
 	phase := PhaseTest
 	if len(tests) == 0 {
 		phase = PhaseTestMain

@@ -72,7 +72,11 @@ func writeHang(b *strings.Builder, h *Hang, base string) {
 		if g.WaitMinutes > 0 {
 			mins = fmt.Sprintf(", %d minutes", g.WaitMinutes)
 		}
-		fmt.Fprintf(b, "    %d × goroutine %s [%s%s] at %s%s\n", g.Count, strings.Join(ids, ","), g.State, mins, g.Location, role)
+		at := " at " + g.Location
+		if g.Location == "" {
+			at = " (no stack printed)"
+		}
+		fmt.Fprintf(b, "    %d × goroutine %s [%s%s]%s%s\n", g.Count, strings.Join(ids, ","), g.State, mins, at, role)
 		shown := 0
 		stack := g.Stack
 		for len(stack) > 1 && isRuntimeFrame(stack[0]) {

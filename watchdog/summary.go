@@ -72,6 +72,13 @@ type StackGroup struct {
 	// when a panic printed the dump ("stack unavailable"); only its
 	// creator is known.
 	StackUnavailable bool `json:"stack_unavailable,omitempty"`
+	// The qualifiers of the goroutine header, the same for every
+	// goroutine of the group: "locked to thread" (runtime.LockOSThread),
+	// "(durable)" (blocked durably inside a synctest bubble, Go 1.25+),
+	// "synctest bubble N".
+	LockedToThread bool  `json:"locked_to_thread,omitempty"`
+	Durable        bool  `json:"durable,omitempty"`
+	SynctestBubble int64 `json:"synctest_bubble,omitempty"`
 }
 
 // LockGroup is a set of goroutines waiting on the same lock, WaitGroup or
@@ -157,6 +164,7 @@ func bucketDumps(r io.Reader, o SummaryOptions, each func(*DumpSummary)) error {
 		ShareFrames: !o.KeepPointers,
 		OnGoroutine: func(d *stackparse.Dump, g *stackparse.Goroutine) {
 			start(d)
+			f.goroot = d.GOROOT
 			if !f.keep(g) {
 				if f.hidden(g) {
 					hidden += max(g.Count, 1)
@@ -180,7 +188,7 @@ func bucketDumps(r io.Reader, o SummaryOptions, each func(*DumpSummary)) error {
 			s.BucketsOnly = true
 			s.Filtered = len(o.States) > 0 || o.Package != nil
 			s.Hidden = hidden
-			in := diagInput{modules: o.Modules, base: o.Base}
+			in := diagInput{modules: o.Modules, base: o.Base, goroot: d.GOROOT}
 			for _, b := range gr.Buckets() {
 				s.Buckets = append(s.Buckets, bucketGroup(b, nil, in))
 			}
@@ -240,9 +248,10 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	for _, rt := range d.RunningTests {
 		s.RunningTests = append(s.RunningTests, SummaryRunningTest{Name: rt.Name, Seconds: rt.Duration.Seconds()})
 	}
-	in := diagInput{modules: o.Modules, base: o.Base}
+	in := diagInput{modules: o.Modules, base: o.Base, goroot: d.GOROOT}
 	gopts := stackparse.GroupOptions{KeepPointers: o.KeepPointers}
 	f := newGoroutineFilter(o)
+	f.goroot = d.GOROOT
 	hidden, keep := f.hidden, f.keep
 	s.Filtered = len(o.States) > 0 || o.Package != nil || o.Test != nil
 
@@ -317,11 +326,36 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		h.Summary = summarize(name, h)
 		s.Tests = append(s.Tests, TestSummary{Test: name, Phase: h.Phase, State: h.State, Location: h.Location, Summary: h.Summary, Goroutines: sg})
 	}
-	// Parents waiting for subtests, and tests paused in t.Parallel, are
-	// bookkeeping, not news.
+	// Parents waiting for subtests are shown under their test as such;
+	// tests paused in t.Parallel are bookkeeping, not news.
+	for _, pt := range parentTests(roots, assigned, used) {
+		r := pt.root
+		used[r] = true
+		if o.Test != nil && !o.Test.MatchString(pt.name) {
+			for _, g := range r.Members {
+				inTest[g] = true
+			}
+			continue
+		}
+		var members []*stackparse.Goroutine
+		for _, g := range r.Members {
+			inTest[g] = true
+			testOf[g] = pt.name
+			matched[g] = true
+			if keep(g) || g == r.Goroutine && !s.Filtered {
+				members = append(members, g)
+			}
+		}
+		if len(members) == 0 {
+			continue
+		}
+		testGs[r.Goroutine] = true
+		sg := stackGroups(members, r.Goroutine, nil, in, gopts)
+		s.Tests = append(s.Tests, parentSummary(pt, sg, in))
+	}
 	for _, r := range roots {
-		if idleRoot(r) && !used[r] {
-			inTest[r.Goroutine] = true
+		if idleRoot(r) && !used[r] && !o.All {
+			inTest[r.Goroutine] = true // with --all: among the others
 		}
 	}
 	var other, all []*stackparse.Goroutine
@@ -347,7 +381,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 		s.Other = stackGroups(other, nil, nil, in, gopts)
 	}
 	s.LockGroups = lockGroups(all)
-	s.LockCycles = lockCycles(all, testOf)
+	s.LockCycles = lockCycles(all, testOf, d.GOROOT)
 	return s
 }
 
@@ -359,7 +393,7 @@ const maxCycleCandidates = 256
 // pointer to an object that contains (within maxObject bytes) the mutex
 // the other waits on, and that object is not the one holding its own
 // awaited mutex. See LockCycle.
-func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]string) []LockCycle {
+func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]string, goroot string) []LockCycle {
 	const maxObject = 256
 	type cand struct {
 		g    *stackparse.Goroutine
@@ -380,7 +414,7 @@ func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]str
 		}
 		var ptrs []uint64
 		for _, f := range g.Frames {
-			if f.IsStdlib() {
+			if f.IsStdlibIn(goroot) {
 				continue
 			}
 			ptrs = append(ptrs, argWords(f.Args)...)
@@ -439,66 +473,6 @@ func argWords(args string) []uint64 {
 	return out
 }
 
-// goroutineFilter decides which goroutines a summary shows.
-type goroutineFilter struct {
-	o SummaryOptions
-	// Goroutines with one stack share their frames (SummarizeDumps):
-	// judge each stack once.
-	kinds map[*stackparse.Frame]stackKind
-}
-
-func newGoroutineFilter(o SummaryOptions) *goroutineFilter {
-	return &goroutineFilter{o: o, kinds: make(map[*stackparse.Frame]stackKind)}
-}
-
-// hidden reports a goroutine of the runtime or the testing package, left
-// out unless All.
-func (f *goroutineFilter) hidden(g *stackparse.Goroutine) bool {
-	if f.o.All {
-		return false
-	}
-	if stackparse.Classify(g) == stackparse.WaitRuntime {
-		return true
-	}
-	var k stackKind
-	if len(g.Frames) > 0 {
-		var ok bool
-		if k, ok = f.kinds[&g.Frames[0]]; !ok {
-			k = kindOfStack(g.Frames)
-			f.kinds[&g.Frames[0]] = k
-		}
-	}
-	return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
-}
-
-// keep reports whether g is shown: not hidden, and in the states and
-// packages asked for (tests are filtered elsewhere).
-func (f *goroutineFilter) keep(g *stackparse.Goroutine) bool {
-	if f.hidden(g) {
-		return false
-	}
-	if len(f.o.States) > 0 {
-		st := stackparse.Classify(g).String()
-		ok := false
-		for _, w := range f.o.States {
-			ok = ok || strings.EqualFold(strings.TrimSpace(w), st)
-		}
-		if !ok {
-			return false
-		}
-	}
-	if f.o.Package != nil {
-		ok := false
-		for _, fr := range g.Frames {
-			ok = ok || f.o.Package.MatchString(fr.Package())
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // isSubtest reports whether a test goroutine runs a subtest: its parent
 // is known (Go 1.21+ print it), or, for older dumps, it runs a closure of
 // the test function (TestParent.func1) rather than the test function
@@ -507,59 +481,11 @@ func isSubtest(r *stackparse.TestRoot) bool {
 	if r.Parent != nil {
 		return true
 	}
-	if r.Test == "" || r.InCleanup() {
+	if r.Test == "" || r.InCleanup() || r.Bubble {
 		return false
 	}
 	fn := stackparse.Frame{Func: r.Func}
 	return strings.HasPrefix(fn.FuncName(), r.Test+".")
-}
-
-// testingInternal reports goroutines of the testing package's own
-// machinery: the test binary's main goroutine waiting in m.Run (directly
-// or through TestMain) for the tests to finish, and the timeout alarm.
-// They are hidden like runtime goroutines: nothing in them is stuck that
-// is not already shown by a test.
-func testingInternal(g *stackparse.Goroutine) bool {
-	k := kindOfStack(g.Frames)
-	return k == stackInMRun || k == stackTesting && !hasUserCreator(g)
-}
-
-type stackKind int
-
-const (
-	stackUser    stackKind = iota // has a frame outside the standard library
-	stackInMRun                   // waits inside testing.(*M).Run
-	stackTesting                  // only testing and other standard library code
-	stackStdlib                   // only the standard library, not testing
-)
-
-func kindOfStack(frames []stackparse.Frame) stackKind {
-	testing := false
-	for _, f := range frames {
-		if f.Func == "testing.(*M).Run" {
-			// Waiting for the tests: every frame inside m.Run is
-			// the testing package's or the runtime's.
-			return stackInMRun
-		}
-		if f.IsRuntime() {
-			continue
-		}
-		if !f.IsStdlib() {
-			return stackUser
-		}
-		if f.Package() == "testing" {
-			testing = true
-		}
-	}
-	if testing {
-		return stackTesting
-	}
-	return stackStdlib
-}
-
-// hasUserCreator reports whether a goroutine was started from user code.
-func hasUserCreator(g *stackparse.Goroutine) bool {
-	return g.CreatedBy != nil && !g.CreatedBy.IsStdlib()
 }
 
 // stackGroups buckets goroutines, the test's own goroutine first, then by
@@ -590,7 +516,8 @@ func stackGroups(gs []*stackparse.Goroutine, test *stackparse.Goroutine, tests m
 // bucketGroup describes one bucket.
 func bucketGroup(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) StackGroup {
 	g0 := b.Goroutines[0]
-	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels}
+	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels,
+		LockedToThread: g0.Locked, Durable: g0.Durable, SynctestBubble: g0.Bubble}
 	if len(g0.Frames) == 0 && g0.StackUnavailable {
 		sg.StackUnavailable = true
 		sg.Stack = []string{}

@@ -71,7 +71,7 @@ func TestTestingInternal(t *testing.T) {
 	}
 	hidden := map[int64]bool{}
 	for _, g := range d[0].Goroutines {
-		if testingInternal(g) {
+		if testingInternal(g, d[0].GOROOT) {
 			hidden[g.ID] = true
 		}
 	}

@@ -138,3 +138,73 @@ func TestE2EAnalyzeLive(t *testing.T) {
 		t.Errorf("capture error %q", h.CaptureError)
 	}
 }
+
+// TestE2EAnalyzeOldTimeout: a Go 1.16 and 1.12 timeout has no running
+// tests list. With -v, the log's "=== RUN" lines without a result name the
+// tests the dump interrupted (subtests by name); without them, the tests
+// whose functions the dump shows running. Never a "testmain" hang with no
+// test.
+func TestE2EAnalyzeOldTimeout(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		rel, file string
+		want      map[string]string // test -> location suffix
+	}{
+		{"go1.16", "mycorp_timeout_v.txt", map[string]string{
+			"TestForkedLock": "xsync/sema.go:28", "TestPinned": "hang/hang.go:25",
+			"TestParallelParent/a": "hang/hang.go:19", "TestParallelParent/b": "hang/hang.go:19", "TestSeqParent/inner": "hang/hang.go:19",
+		}},
+		{"go1.12", "mycorp_timeout_v.txt", map[string]string{
+			"TestForkedLock": "xsync/sema.go:28", "TestPinned": "hang/hang.go:25",
+			"TestParallelParent/a": "hang/hang.go:19", "TestParallelParent/b": "hang/hang.go:19", "TestSeqParent/inner": "hang/hang.go:19",
+		}},
+		{"go1.16", "mycorp_timeout.txt", map[string]string{
+			"TestForkedLock": "xsync/sema.go:28", "TestPinned": "hang/hang.go:25",
+			"TestParallelParent/… (goroutine 6)": "hang/hang.go:19", "TestParallelParent/… (goroutine 7)": "hang/hang.go:19", "TestSeqParent/… (goroutine 9)": "hang/hang.go:19",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.rel+"/"+tc.file, func(t *testing.T) {
+			t.Parallel()
+			in, err := filepath.Abs(filepath.Join("..", "..", "stackparse", "testdata", "dumps", tc.rel, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runHangdog(t, t.TempDir(), "analyze", in)
+			if r.code != watchdog.ExitHung {
+				t.Fatalf("exit code %d\n%s", r.code, r.stderr)
+			}
+			if len(r.report.Hangs) != len(tc.want) {
+				for _, h := range r.report.Hangs {
+					t.Logf("hang %q %s at %s", h.Test, h.Phase, h.Location)
+				}
+				t.Errorf("%d hangs, want %d", len(r.report.Hangs), len(tc.want))
+			}
+			for test, loc := range tc.want {
+				h := findHang(t, r, test)
+				if h.Phase != watchdog.PhaseTest || !strings.HasSuffix(h.Location, loc) || h.Package != "mycorp/platform/hang" {
+					t.Errorf("%s: %s %s at %s", test, h.Package, h.Phase, h.Location)
+				}
+			}
+		})
+	}
+}
+
+// TestE2EAnalyzeStackUnavailable: in a Go 1.23 -json stream, the one
+// running test's goroutine has no stack (it spins where it cannot be
+// stopped): it is still that test's.
+func TestE2EAnalyzeStackUnavailable(t *testing.T) {
+	t.Parallel()
+	in, err := filepath.Abs(filepath.Join("..", "..", "stackparse", "testdata", "dumps", "go1.23", "mycorp_spin.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runHangdog(t, t.TempDir(), "analyze", in)
+	if r.code != watchdog.ExitHung {
+		t.Fatalf("exit code %d\n%s", r.code, r.stderr)
+	}
+	h := findHang(t, r, "TestSpin")
+	if len(h.Goroutines) != 1 || h.Goroutines[0].Role != "test" || h.State != "running" || !strings.Contains(h.Summary, "the test is running (busy)") {
+		t.Errorf("TestSpin: %q %+v", h.Summary, h.Goroutines)
+	}
+}

@@ -96,7 +96,7 @@ func runStacks(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if o.state != "" {
 		known := map[string]bool{}
 		var names []string
-		for w := stackparse.WaitOther; w <= stackparse.WaitRuntime; w++ {
+		for _, w := range stackparse.AllWaits() {
 			known[w.String()] = true
 			names = append(names, strconv.Quote(w.String()))
 		}
@@ -286,7 +286,11 @@ func writeSummary(w io.Writer, n int, s *watchdog.DumpSummary, color bool) {
 		fmt.Fprintf(w, "running tests: %s\n", strings.Join(rt, ", "))
 	}
 	for _, t := range s.Tests {
-		fmt.Fprintf(w, "\n%s [%s] %s at %s\n", p.paint("1", t.Test), t.Phase, p.state(t.State), t.Location)
+		at := ""
+		if t.Location != "" {
+			at = " at " + t.Location
+		}
+		fmt.Fprintf(w, "\n%s [%s] %s%s\n", p.paint("1", t.Test), t.Phase, p.state(t.State), at)
 		fmt.Fprintf(w, "    %s\n", t.Summary)
 		writeGroups(w, p, t.Goroutines)
 		for _, c := range s.LockCycles {
@@ -359,8 +363,17 @@ func idList(ids []int64, max int) string {
 func writeGroups(w io.Writer, p painter, gs []watchdog.StackGroup) {
 	for _, g := range gs {
 		mins := ""
+		if g.Durable {
+			mins += " (durable)"
+		}
 		if g.WaitMinutes > 0 {
-			mins = fmt.Sprintf(", %d minutes", g.WaitMinutes)
+			mins += fmt.Sprintf(", %d minutes", g.WaitMinutes)
+		}
+		if g.LockedToThread {
+			mins += ", locked to thread"
+		}
+		if g.SynctestBubble != 0 {
+			mins += fmt.Sprintf(", synctest bubble %d", g.SynctestBubble)
 		}
 		switch {
 		case g.StackUnavailable:

@@ -1,0 +1,3 @@
+module mycorp/platform
+
+go 1.12

@@ -1,0 +1,3 @@
+module mycorp/labels
+
+go 1.27
