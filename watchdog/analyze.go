@@ -63,10 +63,10 @@ type textLog struct {
 	line    int
 	partial bool
 	// results are the "FAIL\tpkg" and "ok  \tpkg" lines, by line number.
-	results []pkgLine
-	cur     []byte // the current line, up to a bound
-	dumps   int    // goroutine dumps found in the text
-	runs    int    // "=== RUN" lines
+	results  []pkgLine
+	cur      []byte // the current line, up to a bound
+	dumps    int    // goroutine dumps found in the text
+	runLines int    // "=== RUN" lines
 	// The lines' timestamp prefixes: the first and last read, how many.
 	// dated is false for a time of day without a date ("[10:04:05]").
 	firstStamp, lastStamp time.Time
@@ -138,7 +138,7 @@ func (t *textLog) write(chunk []byte, end bool) {
 		t.pending = append(t.pending, r)
 	}
 	if strings.HasPrefix(l, "=== RUN ") {
-		t.runs++
+		t.runLines++
 	}
 	switch {
 	case strings.HasPrefix(l, "--- PASS: "):
@@ -320,7 +320,7 @@ func (e *EmptyInputError) Error() string {
 // Called at the end with e.mu held.
 func (e *engine) emptyInput() *EmptyInputError {
 	t := e.text
-	if t == nil || len(e.tr.order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || t.runs > 0 || len(e.hangs) > 0 {
+	if t == nil || len(e.tr.order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || t.runLines > 0 || len(e.hangs) > 0 {
 		return nil
 	}
 	return &EmptyInputError{Lines: t.line}
