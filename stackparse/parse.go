@@ -239,6 +239,15 @@ const (
 	// ends the dump (-> stOutside), e.g. "exit status 2".
 	stBetween
 
+	// stRace: a race detector report (see race.go):
+	//   "Read at 0x00c0000a4018 by goroutine 8:"   (an access; its stack follows)
+	//   "Previous write at 0x00c0000a4018 by main goroutine:"
+	//   "Goroutine 8 (running) created at:"       (where it was started)
+	//   "  example.com/a.f()" / "      /src/a.go:12 +0x3c" (frames, indented)
+	//   ""                                         (ends a stack)
+	//   "=================="                       -> stOutside
+	stRace
+
 	// stProfile: an aggregated pprof goroutine profile (debug=1):
 	//   "3 @ 0x4442b1 0x480d1d 0x4d5531"           (a new stack, Count 3)
 	//   "# labels: {\"k\":\"v\"}"
@@ -264,6 +273,16 @@ type scanner struct {
 
 	preLines  int  // lines seen in the preamble
 	lastBlank bool // the last line seen inside a dump was blank
+
+	// weak is set while the open dump started at a banner with text in
+	// front of it that is not a line prefix ("go : panic: …" of
+	// PowerShell, a markdown backtick, "^\SIGQUIT: quit", output with no
+	// final newline, or a log message that mentions a panic). Until its
+	// first goroutine, a banner at the start of a line replaces it.
+	weak bool
+
+	// race is the state of a race report (see race.go).
+	race raceState
 
 	// pending is a line inside a dump that could not be placed. Whether it
 	// is garbage inside the dump (a warning) or the first line after the
@@ -321,6 +340,16 @@ func (s *scanner) internMap(b []byte) string {
 // was cut at MaxLineLen.
 func (s *scanner) line(raw []byte, long bool) {
 	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	if len(raw) > 0 && raw[0] == '[' {
+		// A line link of the GitHub web log, alone on its line or in
+		// front of the text: never part of a dump.
+		if n := logLinkLen(raw); n > 0 {
+			if len(bytes.TrimSpace(raw[n:])) == 0 {
+				return
+			}
+			raw = raw[n:]
+		}
+	}
 	if s.st == stOutside {
 		s.outside(raw)
 		return
@@ -328,9 +357,42 @@ func (s *scanner) line(raw []byte, long bool) {
 	if long {
 		s.warn(s.lineNo, raw, "line too long, cut")
 	}
-	line := s.pfx.strip(raw)
+	line := s.stripPrefix(raw)
+	if len(line) > 0 && line[0] == '[' && len(raw) != len(line) {
+		if n := logLinkLen(line); n > 0 {
+			if len(bytes.TrimSpace(line[n:])) == 0 {
+				return
+			}
+			line = line[n:]
+		}
+	}
+	if n := len(line); n > 0 && line[n-1] == '`' {
+		line = trimBackticks(line)
+	}
 	s.lastBlank = len(bytes.TrimSpace(line)) == 0
 	s.inDump(line)
+}
+
+// stripPrefix removes the line prefix from a line inside a dump. Prefixes
+// are found line by line: when the learnt one does not match (it was
+// learnt from a first line whose timestamp was cut, or the dump started
+// without one), a prefix of a known shape found on this line alone (see
+// detectPrefix) is stripped and learnt instead.
+func (s *scanner) stripPrefix(raw []byte) []byte {
+	if s.pfx.active() {
+		if n := s.pfx.match(raw); n >= 0 {
+			return raw[n:]
+		}
+	}
+	if len(raw) > 0 {
+		if c := raw[0]; isDigit(c) || c == '[' || c == ' ' || c >= 'A' && c <= 'S' {
+			if n := detectPrefix(raw); n > 0 {
+				s.pfx.set(raw[:n])
+				return raw[n:]
+			}
+		}
+	}
+	return raw
 }
 
 // outside looks for the start of a dump in a line of ordinary text.
@@ -339,27 +401,48 @@ func (s *scanner) outside(raw []byte) {
 	if at < 0 {
 		return
 	}
+	weak := false
 	if at > 0 {
 		cand := raw[:at]
-		if looksLikePrefix(cand) {
+		switch {
+		case looksLikePrefix(cand) || detectPrefix(cand) == len(cand):
 			s.pfx.set(cand)
-		} else if kind != startHeader {
-			return // "panic:" in the middle of a log message
-		} else {
+		case kind == startHeader:
 			s.pfx.clear() // a header glued to log text
+		default:
+			// Something in front of a banner: PowerShell's "go : ", a
+			// markdown backtick, a terminal's "^\", output without a
+			// final newline, or just a log message that mentions a
+			// panic. Provisional until a goroutine follows. A line
+			// prefix in front of that is learnt.
+			if n := detectPrefix(cand); n > 0 {
+				s.pfx.set(cand[:n])
+			} else {
+				s.pfx.clear()
+			}
+			weak = true
 		}
 	} else {
 		s.pfx.clear()
 	}
-	s.start(raw[at:], kind)
+	line := raw[at:]
+	if n := len(line); n > 0 && line[n-1] == '`' {
+		line = trimBackticks(line)
+	}
+	s.start(line, kind)
+	s.weak = weak
 }
 
 // start opens a new dump at line, which begins with a trigger of kind.
 func (s *scanner) start(line []byte, kind startKind) {
 	s.d = &Dump{StartLine: s.lineNo}
 	s.preLines = 0
+	s.weak = false
 	s.ids.clear()
 	switch kind {
+	case startRace:
+		s.startRace(line)
+		return
 	case startHeader:
 		s.st = stBetween
 		s.inDump(line)
@@ -380,6 +463,9 @@ func (s *scanner) endDump() {
 	if s.d == nil {
 		s.st = stOutside
 		return
+	}
+	if s.st == stRace {
+		s.endRace()
 	}
 	s.endGoroutine(true)
 	d := s.d
@@ -443,7 +529,20 @@ func (s *scanner) inDump(line []byte) {
 		s.profileLine(line)
 		return
 	}
+	if s.st == stRace {
+		s.raceLine(line)
+		return
+	}
 	if s.st == stPreamble || s.st == stRunning {
+		if s.weak {
+			if k := triggerOnlyAt(line); k != startNone {
+				// The earlier banner was log text: this one
+				// starts the dump.
+				s.d = nil
+				s.start(line, k)
+				return
+			}
+		}
 		s.preambleLine(line)
 		return
 	}
@@ -475,6 +574,9 @@ func (s *scanner) inDump(line []byte) {
 		s.warn(s.pendingNo, s.pending, "unrecognised line inside a dump")
 		s.hasPending = false
 	}
+	if s.unindentedLine(line) {
+		return
+	}
 	if !s.frameLine(line) {
 		s.hasPending = true
 		s.pending = append(s.pending[:0], line...)
@@ -503,7 +605,7 @@ func (s *scanner) continuesDump(line []byte) bool {
 		_, _, ok := parseFileLine(line)
 		return ok
 	}
-	if bytes.HasPrefix(line, []byte("created by ")) || isRegister(line) {
+	if bytes.HasPrefix(line, []byte("created by ")) || isRegister(line) || isBareLocation(line) {
 		return true
 	}
 	_, _, ok := parseCall(line)

@@ -170,6 +170,8 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	case stackparse.KindSIGQUIT:
 		capture = "sigquit"
 	case stackparse.KindTestTimeout:
+	case stackparse.KindRace:
+		return nil, false // a data race report: the program goes on
 	default:
 		if len(tests) == 0 {
 			return nil, false

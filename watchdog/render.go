@@ -64,7 +64,11 @@ func writeHang(b *strings.Builder, h *Hang, base string) {
 		if g.WaitMinutes > 0 {
 			mins = fmt.Sprintf(", %d minutes", g.WaitMinutes)
 		}
-		fmt.Fprintf(b, "    %d × goroutine %s [%s%s] at %s%s\n", g.Count, strings.Join(ids, ","), g.State, mins, g.Location, role)
+		cut := ""
+		if g.LocationCut != "" {
+			cut = " (line of " + g.LocationCut + " cut)"
+		}
+		fmt.Fprintf(b, "    %d × goroutine %s [%s%s] at %s%s%s\n", g.Count, strings.Join(ids, ","), g.State, mins, g.Location, cut, role)
 		shown := 0
 		stack := g.Stack
 		for len(stack) > 1 && isRuntimeFrame(stack[0]) {

@@ -72,6 +72,9 @@ type StackGroup struct {
 	// when a panic printed the dump ("stack unavailable"); only its
 	// creator is known.
 	StackUnavailable bool `json:"stack_unavailable,omitempty"`
+	// Race is, in a race report, the access whose stack this is
+	// ("Read at 0x00c0000ae148 by goroutine 8").
+	Race string `json:"race,omitempty"`
 }
 
 // LockGroup is a set of goroutines waiting on the same lock, WaitGroup or
@@ -208,6 +211,8 @@ func kindName(k stackparse.DumpKind) string {
 		return "fatal"
 	case stackparse.KindProfile:
 		return "profile"
+	case stackparse.KindRace:
+		return "race"
 	}
 	return "goroutines"
 }
@@ -590,7 +595,7 @@ func stackGroups(gs []*stackparse.Goroutine, test *stackparse.Goroutine, tests m
 // bucketGroup describes one bucket.
 func bucketGroup(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) StackGroup {
 	g0 := b.Goroutines[0]
-	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels}
+	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels, Race: g0.Race}
 	if len(g0.Frames) == 0 && g0.StackUnavailable {
 		sg.StackUnavailable = true
 		sg.Stack = []string{}
