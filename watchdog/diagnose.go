@@ -223,6 +223,10 @@ func groupOf(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) Gor
 		gg.WaitAddress = fmt.Sprintf("%#x", a)
 	}
 	for _, f := range g.Frames {
+		if f.File == "" {
+			gg.Stack = append(gg.Stack, f.Func+" (location missing or cut)")
+			continue
+		}
 		gg.Stack = append(gg.Stack, fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line))
 	}
 	return gg
