@@ -204,8 +204,9 @@ func trimBackticks(line []byte) []byte {
 	return line
 }
 
-// unindentedLine handles, in stFrames, stFile or stCreatedFile, the lines
-// of a dump that lost their indentation or were cut: a location with no
+// unindentedLine handles, in stFrames, stFile or stCreatedFile, a line
+// that frameLine could not place because it lost its indentation or was
+// cut: a location with no
 // leading blank, "goroutine running on other thread; stack unavailable"
 // with none, and an indented location cut before its ":line" (the frame
 // then has no file, and the location shown is that of the next frame; see

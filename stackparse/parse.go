@@ -90,11 +90,13 @@ const maxShared = 1 << 16
 // Dump.Preamble), runtime.Stack and pprof debug=2 output, pprof debug=1
 // profiles (as goroutines with a Count), ancestors
 // (GODEBUG=tracebackancestors), labels (GODEBUG=tracebacklabels=1), elided
-// frames, inlined frames, -trimpath and non-ASCII paths. pprof debug=0
-// (proto) profiles are read by ParseProto.
+// frames, inlined frames, -trimpath and non-ASCII paths, race detector
+// reports (KindRace, see race.go). pprof debug=0 (proto) profiles are read
+// by ParseProto.
 //
 // A new dump starts at each preamble trigger ("panic:", "fatal error:",
-// "SIGQUIT: quit", "goroutine profile:") and at a goroutine header whose
+// "SIGQUIT: quit", "goroutine profile:", "WARNING: DATA RACE") and at a
+// goroutine header whose
 // id the open dump already holds: ids are unique within one dump, so this
 // separates runtime.Stack or debug=2 dumps printed one after the other
 // (several processes in one log, or one process dumping twice).
@@ -105,9 +107,15 @@ const maxShared = 1 << 16
 // ran there). They are not merged because they are separate snapshots.
 //
 // Damaged input is accepted: CRLF line ends, a per-line prefix (CI
-// timestamps, clocks, line numbers; see prefix.go) learnt from the line that
-// starts the dump or a goroutine header, spaces instead of tabs, missing
-// blank lines, a header glued to the end of the previous line. A goroutine
+// timestamps, clocks, line numbers, journald; see prefix.go and decor.go)
+// learnt from the line that starts the dump or a goroutine header and found
+// again line by line where it no longer matches, spaces instead of tabs,
+// missing blank lines, a header glued to the end of the previous line, text
+// in front of a banner (PowerShell's "go : ", a markdown backtick, a
+// terminal's "^\", output with no final newline: such a start is dropped
+// for a banner at the start of a later line until a goroutine follows),
+// GitHub web log line links, location lines that lost their indentation
+// or were cut (see Goroutine.LocationFrame). A goroutine
 // cut off by the end of input (or of the dump) is marked Truncated. A line
 // inside a dump that fits nowhere becomes a Warning if the dump continues
 // after it; otherwise it ends the dump. Dumps wrapped in test2json events
@@ -574,10 +582,7 @@ func (s *scanner) inDump(line []byte) {
 		s.warn(s.pendingNo, s.pending, "unrecognised line inside a dump")
 		s.hasPending = false
 	}
-	if s.unindentedLine(line) {
-		return
-	}
-	if !s.frameLine(line) {
+	if !s.frameLine(line) && !s.unindentedLine(line) {
 		s.hasPending = true
 		s.pending = append(s.pending[:0], line...)
 		s.pendingNo = s.lineNo
