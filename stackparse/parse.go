@@ -8,8 +8,6 @@ import (
 	"hash/maphash"
 	"io"
 	"slices"
-	"strings"
-	"unsafe"
 )
 
 // DefaultMaxLineLen is the longest line the parser looks at in full. Lines
@@ -381,28 +379,6 @@ func (s *scanner) line(raw []byte, long bool) {
 	s.inDump(line)
 }
 
-// stripPrefix removes the line prefix from a line inside a dump. Prefixes
-// are found line by line: when the learnt one does not match (it was
-// learnt from a first line whose timestamp was cut, or the dump started
-// without one), a prefix of a known shape found on this line alone (see
-// detectPrefix) is stripped and learnt instead.
-func (s *scanner) stripPrefix(raw []byte) []byte {
-	if s.pfx.active() {
-		if n := s.pfx.match(raw); n >= 0 {
-			return raw[n:]
-		}
-	}
-	if len(raw) > 0 {
-		if c := raw[0]; isDigit(c) || c == '[' || c == ' ' || c >= 'A' && c <= 'S' {
-			if n := detectPrefix(raw); n > 0 {
-				s.pfx.set(raw[:n])
-				return raw[n:]
-			}
-		}
-	}
-	return raw
-}
-
 // outside looks for the start of a dump in a line of ordinary text.
 func (s *scanner) outside(raw []byte) {
 	at, kind := findStart(raw)
@@ -615,113 +591,4 @@ func (s *scanner) continuesDump(line []byte) bool {
 	}
 	_, _, ok := parseCall(line)
 	return ok
-}
-
-// share returns a slice equal to frames (see Parser.ShareFrames): one seen
-// before, or a copy that later goroutines may share.
-func (s *scanner) share(frames []Frame) []Frame {
-	// Names, files and short arguments are interned, so equal strings
-	// are mostly one string: hash their addresses (a string that was not
-	// interned only misses the sharing; sameFrames compares contents).
-	h := uint64(len(frames))
-	mix := func(v uint64) {
-		h ^= v
-		h *= 0x100000001b3 // FNV-1a's prime
-		h ^= h >> 29
-	}
-	for i := range frames {
-		f := &frames[i]
-		mix(uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.Func)))))
-		mix(uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.File)))))
-		mix(uint64(f.Line))
-		if addressFuncs[f.Func] {
-			a := firstWord(f.Args)
-			for j := 0; j < len(a); j++ {
-				mix(uint64(a[j]))
-			}
-		}
-	}
-	sum := h
-	for _, c := range s.shared[sum] {
-		if sameFrames(c, frames) {
-			return c
-		}
-	}
-	c := slices.Clone(frames)
-	if s.nShared < maxShared {
-		if s.shared == nil {
-			s.shared = make(map[uint64][][]Frame)
-		}
-		s.shared[sum] = append(s.shared[sum], c)
-		s.nShared++
-	}
-	return c
-}
-
-func sameFrames(a, b []Frame) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := &a[i], &b[i]
-		if x.Func != y.Func || x.File != y.File || x.Line != y.Line ||
-			x.Offset != y.Offset || x.Inlined != y.Inlined ||
-			addressFuncs[x.Func] && firstWord(x.Args) != firstWord(y.Args) {
-			return false
-		}
-	}
-	return true
-}
-
-// seenID reports whether the open dump already has a goroutine with id.
-func (s *scanner) seenID(id int64) bool {
-	return id != 0 && s.ids.has(id)
-}
-
-// firstWord returns the first argument of an argument list.
-func firstWord(args string) string {
-	if i := strings.IndexByte(args, ','); i >= 0 {
-		return args[:i]
-	}
-	return args
-}
-
-// idSet is a set of goroutine ids: a bitmap for the small ids the runtime
-// hands out (one bit per id up to maxBitmapID, so 16 KiB for a dump of
-// 100,000 goroutines), a map for the rest.
-type idSet struct {
-	bits  []uint64
-	large map[int64]struct{}
-}
-
-// maxBitmapID bounds the bitmap at 2 MiB.
-const maxBitmapID = 1 << 24
-
-func (s *idSet) add(id int64) {
-	if id >= 0 && id < maxBitmapID {
-		w := int(id >> 6)
-		if w >= len(s.bits) {
-			s.bits = append(s.bits, make([]uint64, w+1-len(s.bits))...)
-		}
-		s.bits[w] |= 1 << (id & 63)
-		return
-	}
-	if s.large == nil {
-		s.large = make(map[int64]struct{})
-	}
-	s.large[id] = struct{}{}
-}
-
-func (s *idSet) has(id int64) bool {
-	if id >= 0 && id < maxBitmapID {
-		w := int(id >> 6)
-		return w < len(s.bits) && s.bits[w]&(1<<(id&63)) != 0
-	}
-	_, ok := s.large[id]
-	return ok
-}
-
-func (s *idSet) clear() {
-	clear(s.bits)
-	s.large = nil
 }
