@@ -206,11 +206,11 @@ func trimBackticks(line []byte) []byte {
 
 // unindentedLine handles, in stFrames, stFile or stCreatedFile, a line
 // that frameLine could not place because it lost its indentation or was
-// cut: a location with no
-// leading blank, "goroutine running on other thread; stack unavailable"
-// with none, and an indented location cut before its ":line" (the frame
-// then has no file, and the location shown is that of the next frame; see
-// Goroutine.LocationFrame). It returns false for any other line.
+// cut: a location with no leading blank, "goroutine running on other
+// thread; stack unavailable" with none, and an indented location cut
+// before its ":line" (the frame then has no file, and the location shown
+// is that of another frame; see Goroutine.LocationFrame). It returns false
+// for any other line.
 func (s *scanner) unindentedLine(line []byte) bool {
 	if s.g == nil {
 		return false

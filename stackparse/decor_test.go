@@ -345,3 +345,33 @@ func TestDecoratedFixturesExist(t *testing.T) {
 		t.Errorf("%d decorated fixtures, want %d", len(files), 2*len(decorations))
 	}
 }
+
+// TestFixtureRaceFinished: the earlier access was made by a goroutine that
+// has exited since ("Goroutine 8 (finished) created at:").
+func TestFixtureRaceFinished(t *testing.T) {
+	for _, rel := range []string{"go1.20", "go1.23", "go1.26"} {
+		t.Run(rel, func(t *testing.T) {
+			d := oneDump(t, rel, "race_finished")
+			if d.Kind != KindRace || d.NumGoroutines != 2 || len(d.RunningTests) != 0 {
+				t.Fatalf("kind %v, %d goroutines, running %v", d.Kind, d.NumGoroutines, d.RunningTests)
+			}
+			test, helper := d.Goroutines[0], d.Goroutines[1]
+			if test.State != "running" || Classify(test) != WaitRunning || !strings.HasPrefix(test.Race, "Read at 0x") {
+				t.Errorf("test goroutine [%s] %q", test.State, test.Race)
+			}
+			if helper.State != "finished" || Classify(helper) != WaitOther || !strings.HasPrefix(helper.Race, "Previous write at 0x") {
+				t.Errorf("helper [%s] %q", helper.State, helper.Race)
+			}
+			if f, _ := test.UserFrame("example.com/gen"); f.Location() != "race_test.go:36" {
+				t.Errorf("test at %s", f.Location())
+			}
+			if f, _ := helper.UserFrame("example.com/gen"); f.Location() != "race_test.go:28" || helper.CreatedBy.Func != "example.com/gen/race.TestRaceFinished" {
+				t.Errorf("helper at %s, created by %s", f.Location(), helper.CreatedBy.Func)
+			}
+			roots := TestRoots(d)
+			if len(roots) != 1 || roots[0].Test != "TestRaceFinished" || len(roots[0].Members) != 2 {
+				t.Fatalf("roots %+v", roots)
+			}
+		})
+	}
+}

@@ -26,3 +26,12 @@ func writer(n *int, done chan<- bool) {
 }
 
 func bump(n *int) { *n++ }
+
+// TestRaceFinished races with a goroutine that has exited by the time of
+// the second access: the report says "(finished)".
+func TestRaceFinished(t *testing.T) {
+	var n int
+	go bump(&n)
+	time.Sleep(200 * time.Millisecond)
+	n++
+}
