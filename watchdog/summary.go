@@ -351,6 +351,11 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	} else {
 		s.Other = stackGroups(other, nil, nil, in, gopts)
 	}
+	if d.Kind == stackparse.KindRace {
+		for i := range s.Tests {
+			s.Tests[i].Summary = raceSummary(s.Tests[i])
+		}
+	}
 	s.LockGroups = lockGroups(all)
 	s.LockCycles = lockCycles(all, testOf)
 	return s
@@ -641,4 +646,20 @@ func lockGroups(gs []*stackparse.Goroutine) []LockGroup {
 		}
 	}
 	return out
+}
+
+// raceSummary is the line to read first for a test in a race report: the
+// accesses that race, and where, instead of what the goroutines wait on
+// (they are all running when the race detector reports).
+func raceSummary(t TestSummary) string {
+	var acc []string
+	for _, g := range t.Goroutines {
+		if g.Race != "" {
+			acc = append(acc, g.Race+" at "+shortLoc(g.Location))
+		}
+	}
+	if len(acc) == 0 {
+		return t.Summary
+	}
+	return t.Test + ": data race: " + strings.Join(acc, "; ")
 }

@@ -18,6 +18,9 @@ func TestStacksRace(t *testing.T) {
 			if ts.Test != "TestRace" || ts.State != "running" || !strings.HasSuffix(ts.Location, "race_test.go:18") || len(ts.Goroutines) != 2 {
 				t.Fatalf("%+v", ts)
 			}
+			if !strings.HasPrefix(ts.Summary, "TestRace: data race: ") || !strings.Contains(ts.Summary, "race_test.go:28") {
+				t.Errorf("summary %q", ts.Summary)
+			}
 			for _, g := range ts.Goroutines {
 				if !strings.Contains(g.Race, " at 0x") {
 					t.Errorf("goroutine %v: race %q", g.IDs, g.Race)
