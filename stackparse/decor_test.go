@@ -375,3 +375,30 @@ func TestFixtureRaceFinished(t *testing.T) {
 		})
 	}
 }
+
+// TestFixtureRaceMain: a race of a program (not a test) with its main
+// goroutine, which the report names "main goroutine" (goroutine 1).
+func TestFixtureRaceMain(t *testing.T) {
+	for _, rel := range []string{"go1.20", "go1.23", "go1.26"} {
+		t.Run(rel, func(t *testing.T) {
+			d := oneDump(t, rel, "race_main")
+			if d.Kind != KindRace || d.NumGoroutines != 2 || len(d.RunningTests) != 0 || len(TestRoots(d)) != 0 {
+				t.Fatalf("kind %v, %d goroutines, running %v", d.Kind, d.NumGoroutines, d.RunningTests)
+			}
+			main, g := d.Goroutines[0], d.Goroutines[1]
+			if main.ID != 1 || !strings.HasSuffix(main.Race, " by main goroutine") || main.State != "running" || main.CreatedBy != nil {
+				t.Errorf("main: %d [%s] %q", main.ID, main.State, main.Race)
+			}
+			if f, _ := main.UserFrame(); f.Func != "main.main" || f.Location() != "main.go:16" || Classify(main) != WaitRunning {
+				t.Errorf("main at %s %s", f.Func, f.Location())
+			}
+			if !strings.HasPrefix(g.Race, "Previous write at 0x") || g.State != "running" || g.CreatedBy == nil ||
+				g.CreatedBy.Func != "main.main" || g.CreatedBy.Location() != "main.go:11" {
+				t.Errorf("goroutine %d [%s] %q created by %+v", g.ID, g.State, g.Race, g.CreatedBy)
+			}
+			if f, _ := g.UserFrame(); f.Location() != "main.go:12" {
+				t.Errorf("goroutine %d at %s", g.ID, f.Location())
+			}
+		})
+	}
+}

@@ -7,6 +7,8 @@
 #
 #   dumps/goX.Y/race.txt       go test -race ./race: a data race report
 #   dumps/goX.Y/race_finished.txt  the same with a goroutine that exited
+#   dumps/goX.Y/race_main.txt  go run -race ./raceprog: a race with the main
+#                              goroutine of a program
 #   dumps/goX.Y/nonl.txt       go test -timeout 2s ./nonl: the banner glued
 #                              to output that had no final newline
 #   dumps/goX.Y/trimpath.txt   go test -trimpath -timeout 2s ./hang
@@ -36,6 +38,7 @@ for rel in "${releases[@]}"; do
 		# The race detector needs cgo.
 		CGO_ENABLED=1 go test -count=1 -race -run 'TestRace$' ./race >"$out/race.txt" 2>&1 || true
 		CGO_ENABLED=1 go test -count=1 -race -run 'TestRaceFinished$' ./race >"$out/race_finished.txt" 2>&1 || true
+		CGO_ENABLED=1 go run -race ./raceprog >"$out/race_main.txt" 2>&1 || true
 		CGO_ENABLED=0 go test -count=1 -timeout 2s ./nonl >"$out/nonl.txt" 2>&1 || true
 		CGO_ENABLED=0 go test -count=1 -trimpath -timeout 2s -run 'TestMutexLeaf|TestWaits' ./hang >"$out/trimpath.txt" 2>&1 || true
 	)
