@@ -4,3 +4,4 @@ package stackparse
 // testdata/gen under Go 1.20 to 1.26; regenerating them needs those
 // toolchains (GOTOOLCHAIN fetches them into the module cache).
 //go:generate bash testdata/gen.sh
+//go:generate bash testdata/genlex.sh

@@ -19,6 +19,7 @@ const (
 	startFatal             // "fatal error: all goroutines are asleep - deadlock!"
 	startSIGQUIT           // "SIGQUIT: quit"
 	startProfile           // "goroutine profile: total 12"
+	startRace              // "WARNING: DATA RACE"
 )
 
 var triggers = []struct {
@@ -29,6 +30,7 @@ var triggers = []struct {
 	{"fatal error: ", startFatal},
 	{"SIGQUIT: quit", startSIGQUIT},
 	{"goroutine profile: total ", startProfile},
+	{"WARNING: DATA RACE", startRace},
 }
 
 // triggerAt reports the trigger line begins with, or startNone.
@@ -48,7 +50,7 @@ func triggerOnlyAt(line []byte) startKind {
 		return startNone
 	}
 	switch line[0] {
-	case 'p', 'f', 'S', 'g': // the first letters of the triggers
+	case 'p', 'f', 'S', 'g', 'W': // the first letters of the triggers
 	default:
 		return startNone
 	}
@@ -474,14 +476,16 @@ func classifyReason(line []byte) (DumpKind, time.Duration) {
 }
 
 // parseRunningTest parses an entry of the running tests list,
-// "\t\tTestHang/sub (3s)".
+// "\t\tTestHang/sub (3s)". An entry that lost its indentation (a dump
+// pasted where leading blanks are trimmed) is accepted when its name has
+// no blank, as test names never do.
 func parseRunningTest(line []byte) (RunningTest, bool) {
-	if len(line) == 0 || !isSpace(line[0]) {
+	if len(line) == 0 {
 		return RunningTest{}, false
 	}
 	t := bytes.TrimSpace(line)
 	i := bytes.LastIndex(t, []byte(" ("))
-	if i <= 0 || t[len(t)-1] != ')' {
+	if i <= 0 || t[len(t)-1] != ')' || !isSpace(line[0]) && hasBlank(t[:i]) {
 		return RunningTest{}, false
 	}
 	d, err := time.ParseDuration(string(t[i+2 : len(t)-1]))

@@ -25,6 +25,7 @@ const (
 	KindPanic                       // "panic: ..." (other than a test timeout)
 	KindFatal                       // "fatal error: ..." (other than the deadlock report)
 	KindProfile                     // aggregated pprof goroutine profile (debug=1 text or debug=0 proto)
+	KindRace                        // "WARNING: DATA RACE": a race detector report (see Goroutine.Race)
 )
 
 // RunningTest is one entry of the "running tests:" list printed by the
@@ -87,7 +88,7 @@ func (d *Dump) noteGOROOT(g *Goroutine) {
 }
 
 // String returns a short lowercase name for k: "unknown", "sigquit",
-// "test timeout", "deadlock", "panic", "fatal error", "profile".
+// "test timeout", "deadlock", "panic", "fatal error", "profile", "race".
 func (k DumpKind) String() string {
 	switch k {
 	case KindUnknown:
@@ -104,6 +105,8 @@ func (k DumpKind) String() string {
 		return "fatal error"
 	case KindProfile:
 		return "profile"
+	case KindRace:
+		return "race"
 	}
 	return "DumpKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -137,6 +140,13 @@ type Goroutine struct {
 	Count            int  // 1 for tracebacks; the sample count for aggregated profiles
 	StackUnavailable bool // "goroutine running on other thread; stack unavailable"
 	Truncated        bool // the input ended inside this goroutine
+	// Race is set in race reports: the access whose stack Frames is,
+	// as printed ("Read at 0x00c0000a4018 by goroutine 8", "Previous
+	// write at 0x00c0000a4018 by main goroutine"). CreatedBy is then the
+	// first frame of "Goroutine N (running) created at:", State is
+	// "running" or "finished" as that line says ("running" for the
+	// goroutine of the current access when it has no such line).
+	Race string
 }
 
 // Ancestor is an "[originating from goroutine N]:" block (GODEBUG=tracebackancestors).

@@ -8,8 +8,6 @@ import (
 	"hash/maphash"
 	"io"
 	"slices"
-	"strings"
-	"unsafe"
 )
 
 // DefaultMaxLineLen is the longest line the parser looks at in full. Lines
@@ -90,11 +88,13 @@ const maxShared = 1 << 16
 // Dump.Preamble), runtime.Stack and pprof debug=2 output, pprof debug=1
 // profiles (as goroutines with a Count), ancestors
 // (GODEBUG=tracebackancestors), labels (GODEBUG=tracebacklabels=1), elided
-// frames, inlined frames, -trimpath and non-ASCII paths. pprof debug=0
-// (proto) profiles are read by ParseProto.
+// frames, inlined frames, -trimpath and non-ASCII paths, race detector
+// reports (KindRace, see race.go). pprof debug=0 (proto) profiles are read
+// by ParseProto.
 //
 // A new dump starts at each preamble trigger ("panic:", "fatal error:",
-// "SIGQUIT: quit", "goroutine profile:") and at a goroutine header whose
+// "SIGQUIT: quit", "goroutine profile:", "WARNING: DATA RACE") and at a
+// goroutine header whose
 // id the open dump already holds: ids are unique within one dump, so this
 // separates runtime.Stack or debug=2 dumps printed one after the other
 // (several processes in one log, or one process dumping twice).
@@ -105,9 +105,15 @@ const maxShared = 1 << 16
 // ran there). They are not merged because they are separate snapshots.
 //
 // Damaged input is accepted: CRLF line ends, a per-line prefix (CI
-// timestamps, clocks, line numbers; see prefix.go) learnt from the line that
-// starts the dump or a goroutine header, spaces instead of tabs, missing
-// blank lines, a header glued to the end of the previous line. A goroutine
+// timestamps, clocks, line numbers, journald; see prefix.go and decor.go)
+// learnt from the line that starts the dump or a goroutine header and found
+// again line by line where it no longer matches, spaces instead of tabs,
+// missing blank lines, a header glued to the end of the previous line, text
+// in front of a banner (PowerShell's "go : ", a markdown backtick, a
+// terminal's "^\", output with no final newline: such a start is dropped
+// for a banner at the start of a later line until a goroutine follows),
+// GitHub web log line links, location lines that lost their indentation
+// or were cut (see Goroutine.LocationFrame). A goroutine
 // cut off by the end of input (or of the dump) is marked Truncated. A line
 // inside a dump that fits nowhere becomes a Warning if the dump continues
 // after it; otherwise it ends the dump. Dumps wrapped in test2json events
@@ -239,6 +245,15 @@ const (
 	// ends the dump (-> stOutside), e.g. "exit status 2".
 	stBetween
 
+	// stRace: a race detector report (see race.go):
+	//   "Read at 0x00c0000a4018 by goroutine 8:"   (an access; its stack follows)
+	//   "Previous write at 0x00c0000a4018 by main goroutine:"
+	//   "Goroutine 8 (running) created at:"       (where it was started)
+	//   "  example.com/a.f()" / "      /src/a.go:12 +0x3c" (frames, indented)
+	//   ""                                         (ends a stack)
+	//   "=================="                       -> stOutside
+	stRace
+
 	// stProfile: an aggregated pprof goroutine profile (debug=1):
 	//   "3 @ 0x4442b1 0x480d1d 0x4d5531"           (a new stack, Count 3)
 	//   "# labels: {\"k\":\"v\"}"
@@ -264,6 +279,16 @@ type scanner struct {
 
 	preLines  int  // lines seen in the preamble
 	lastBlank bool // the last line seen inside a dump was blank
+
+	// weak is set while the open dump started at a banner with text in
+	// front of it that is not a line prefix ("go : panic: …" of
+	// PowerShell, a markdown backtick, "^\SIGQUIT: quit", output with no
+	// final newline, or a log message that mentions a panic). Until its
+	// first goroutine, a banner at the start of a line replaces it.
+	weak bool
+
+	// race is the state of a race report (see race.go).
+	race raceState
 
 	// pending is a line inside a dump that could not be placed. Whether it
 	// is garbage inside the dump (a warning) or the first line after the
@@ -321,6 +346,16 @@ func (s *scanner) internMap(b []byte) string {
 // was cut at MaxLineLen.
 func (s *scanner) line(raw []byte, long bool) {
 	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	if len(raw) > 0 && raw[0] == '[' {
+		// A line link of the GitHub web log, alone on its line or in
+		// front of the text: never part of a dump.
+		if n := logLinkLen(raw); n > 0 {
+			if len(bytes.TrimSpace(raw[n:])) == 0 {
+				return
+			}
+			raw = raw[n:]
+		}
+	}
 	if s.st == stOutside {
 		s.outside(raw)
 		return
@@ -328,7 +363,18 @@ func (s *scanner) line(raw []byte, long bool) {
 	if long {
 		s.warn(s.lineNo, raw, "line too long, cut")
 	}
-	line := s.pfx.strip(raw)
+	line := s.stripPrefix(raw)
+	if len(line) > 0 && line[0] == '[' && len(raw) != len(line) {
+		if n := logLinkLen(line); n > 0 {
+			if len(bytes.TrimSpace(line[n:])) == 0 {
+				return
+			}
+			line = line[n:]
+		}
+	}
+	if n := len(line); n > 0 && line[n-1] == '`' {
+		line = trimBackticks(line)
+	}
 	s.lastBlank = len(bytes.TrimSpace(line)) == 0
 	s.inDump(line)
 }
@@ -339,27 +385,48 @@ func (s *scanner) outside(raw []byte) {
 	if at < 0 {
 		return
 	}
+	weak := false
 	if at > 0 {
 		cand := raw[:at]
-		if looksLikePrefix(cand) {
+		switch {
+		case looksLikePrefix(cand) || detectPrefix(cand) == len(cand):
 			s.pfx.set(cand)
-		} else if kind != startHeader {
-			return // "panic:" in the middle of a log message
-		} else {
+		case kind == startHeader:
 			s.pfx.clear() // a header glued to log text
+		default:
+			// Something in front of a banner: PowerShell's "go : ", a
+			// markdown backtick, a terminal's "^\", output without a
+			// final newline, or just a log message that mentions a
+			// panic. Provisional until a goroutine follows. A line
+			// prefix in front of that is learnt.
+			if n := detectPrefix(cand); n > 0 {
+				s.pfx.set(cand[:n])
+			} else {
+				s.pfx.clear()
+			}
+			weak = true
 		}
 	} else {
 		s.pfx.clear()
 	}
-	s.start(raw[at:], kind)
+	line := raw[at:]
+	if n := len(line); n > 0 && line[n-1] == '`' {
+		line = trimBackticks(line)
+	}
+	s.start(line, kind)
+	s.weak = weak
 }
 
 // start opens a new dump at line, which begins with a trigger of kind.
 func (s *scanner) start(line []byte, kind startKind) {
 	s.d = &Dump{StartLine: s.lineNo}
 	s.preLines = 0
+	s.weak = false
 	s.ids.clear()
 	switch kind {
+	case startRace:
+		s.startRace(line)
+		return
 	case startHeader:
 		s.st = stBetween
 		s.inDump(line)
@@ -380,6 +447,9 @@ func (s *scanner) endDump() {
 	if s.d == nil {
 		s.st = stOutside
 		return
+	}
+	if s.st == stRace {
+		s.endRace()
 	}
 	s.endGoroutine(true)
 	d := s.d
@@ -444,7 +514,20 @@ func (s *scanner) inDump(line []byte) {
 		s.profileLine(line)
 		return
 	}
+	if s.st == stRace {
+		s.raceLine(line)
+		return
+	}
 	if s.st == stPreamble || s.st == stRunning {
+		if s.weak {
+			if k := triggerOnlyAt(line); k != startNone {
+				// The earlier banner was log text: this one
+				// starts the dump.
+				s.d = nil
+				s.start(line, k)
+				return
+			}
+		}
 		s.preambleLine(line)
 		return
 	}
@@ -476,7 +559,7 @@ func (s *scanner) inDump(line []byte) {
 		s.warn(s.pendingNo, s.pending, "unrecognised line inside a dump")
 		s.hasPending = false
 	}
-	if !s.frameLine(line) {
+	if !s.frameLine(line) && !s.unindentedLine(line) {
 		s.hasPending = true
 		s.pending = append(s.pending[:0], line...)
 		s.pendingNo = s.lineNo
@@ -504,118 +587,9 @@ func (s *scanner) continuesDump(line []byte) bool {
 		_, _, ok := parseFileLine(line)
 		return ok
 	}
-	if bytes.HasPrefix(line, []byte("created by ")) || isRegister(line) {
+	if bytes.HasPrefix(line, []byte("created by ")) || isRegister(line) || isBareLocation(line) {
 		return true
 	}
 	_, _, ok := parseCall(line)
 	return ok
-}
-
-// share returns a slice equal to frames (see Parser.ShareFrames): one seen
-// before, or a copy that later goroutines may share.
-func (s *scanner) share(frames []Frame) []Frame {
-	// Names, files and short arguments are interned, so equal strings
-	// are mostly one string: hash their addresses (a string that was not
-	// interned only misses the sharing; sameFrames compares contents).
-	h := uint64(len(frames))
-	mix := func(v uint64) {
-		h ^= v
-		h *= 0x100000001b3 // FNV-1a's prime
-		h ^= h >> 29
-	}
-	for i := range frames {
-		f := &frames[i]
-		mix(uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.Func)))))
-		mix(uint64(uintptr(unsafe.Pointer(unsafe.StringData(f.File)))))
-		mix(uint64(f.Line))
-		if addressFuncs[f.Func] {
-			a := firstWord(f.Args)
-			for j := 0; j < len(a); j++ {
-				mix(uint64(a[j]))
-			}
-		}
-	}
-	sum := h
-	for _, c := range s.shared[sum] {
-		if sameFrames(c, frames) {
-			return c
-		}
-	}
-	c := slices.Clone(frames)
-	if s.nShared < maxShared {
-		if s.shared == nil {
-			s.shared = make(map[uint64][][]Frame)
-		}
-		s.shared[sum] = append(s.shared[sum], c)
-		s.nShared++
-	}
-	return c
-}
-
-func sameFrames(a, b []Frame) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := &a[i], &b[i]
-		if x.Func != y.Func || x.File != y.File || x.Line != y.Line ||
-			x.Offset != y.Offset || x.Inlined != y.Inlined ||
-			addressFuncs[x.Func] && firstWord(x.Args) != firstWord(y.Args) {
-			return false
-		}
-	}
-	return true
-}
-
-// seenID reports whether the open dump already has a goroutine with id.
-func (s *scanner) seenID(id int64) bool {
-	return id != 0 && s.ids.has(id)
-}
-
-// firstWord returns the first argument of an argument list.
-func firstWord(args string) string {
-	if i := strings.IndexByte(args, ','); i >= 0 {
-		return args[:i]
-	}
-	return args
-}
-
-// idSet is a set of goroutine ids: a bitmap for the small ids the runtime
-// hands out (one bit per id up to maxBitmapID, so 16 KiB for a dump of
-// 100,000 goroutines), a map for the rest.
-type idSet struct {
-	bits  []uint64
-	large map[int64]struct{}
-}
-
-// maxBitmapID bounds the bitmap at 2 MiB.
-const maxBitmapID = 1 << 24
-
-func (s *idSet) add(id int64) {
-	if id >= 0 && id < maxBitmapID {
-		w := int(id >> 6)
-		if w >= len(s.bits) {
-			s.bits = append(s.bits, make([]uint64, w+1-len(s.bits))...)
-		}
-		s.bits[w] |= 1 << (id & 63)
-		return
-	}
-	if s.large == nil {
-		s.large = make(map[int64]struct{})
-	}
-	s.large[id] = struct{}{}
-}
-
-func (s *idSet) has(id int64) bool {
-	if id >= 0 && id < maxBitmapID {
-		w := int(id >> 6)
-		return w < len(s.bits) && s.bits[w]&(1<<(id&63)) != 0
-	}
-	_, ok := s.large[id]
-	return ok
-}
-
-func (s *idSet) clear() {
-	clear(s.bits)
-	s.large = nil
 }

@@ -79,3 +79,25 @@ func (p *prefix) match(line []byte) int {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// stripPrefix removes the line prefix from a line inside a dump. Prefixes
+// are found line by line: when the learnt one does not match (it was
+// learnt from a first line whose timestamp was cut, or the dump started
+// without one), a prefix of a known shape found on this line alone (see
+// detectPrefix) is stripped and learnt instead.
+func (s *scanner) stripPrefix(raw []byte) []byte {
+	if s.pfx.active() {
+		if n := s.pfx.match(raw); n >= 0 {
+			return raw[n:]
+		}
+	}
+	if len(raw) > 0 {
+		if c := raw[0]; isDigit(c) || c == '[' || c == ' ' || c >= 'A' && c <= 'S' {
+			if n := detectPrefix(raw); n > 0 {
+				s.pfx.set(raw[:n])
+				return raw[n:]
+			}
+		}
+	}
+	return raw
+}

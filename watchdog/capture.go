@@ -462,7 +462,7 @@ func (e *engine) parseDump(path string) (*stackparse.Dump, error) {
 	dumps, err := stackparse.Parse(f)
 	var best *stackparse.Dump
 	for _, d := range dumps {
-		if len(d.Goroutines) > 0 {
+		if len(d.Goroutines) > 0 && d.Kind != stackparse.KindRace {
 			best = d
 		}
 	}

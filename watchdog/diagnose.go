@@ -202,12 +202,21 @@ func groupOf(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) Gor
 			gg.Role = "test"
 		}
 	}
-	if f, ok := g.UserFrameIn(in.goroot, in.modules...); ok {
-		gg.Location = relLocation(f, in.base)
-		gg.Function = f.Func
-	} else if len(g.Frames) > 0 {
-		gg.Location = relLocation(g.Frames[0], in.base)
-		gg.Function = g.Frames[0].Func
+	f, ok := g.UserFrameIn(in.goroot, in.modules...)
+	if !ok && len(g.Frames) > 0 {
+		f, ok = g.Frames[0], true
+	}
+	if ok {
+		// A frame whose location line was missing or cut: the next
+		// frame that has one, and say so.
+		loc, cut := g.LocationFrame(f)
+		if loc.File != "" {
+			gg.Location = relLocation(loc, in.base)
+		}
+		gg.Function = loc.Func
+		if cut {
+			gg.LocationCut = f.Func
+		}
 	}
 	if g.CreatedBy != nil {
 		gg.CreatedBy = g.CreatedBy.Func
@@ -216,6 +225,10 @@ func groupOf(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) Gor
 		gg.WaitAddress = fmt.Sprintf("%#x", a)
 	}
 	for _, f := range g.Frames {
+		if f.File == "" {
+			gg.Stack = append(gg.Stack, f.Func+" (location missing or cut)")
+			continue
+		}
 		gg.Stack = append(gg.Stack, fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line))
 	}
 	return gg

@@ -62,9 +62,11 @@ func (c *collector) finish() {
 }
 
 // isDumpStart reports whether a line of output starts a goroutine dump that
-// the test binary prints by itself.
+// the test binary prints by itself. The timeout banner may follow text that
+// a test printed without a final newline ("waiting...panic: test timed
+// out after 2s"), so it is looked for anywhere in the line.
 func isDumpStart(s string) bool {
-	return strings.HasPrefix(s, "panic: test timed out after ") ||
+	return strings.Contains(s, "panic: test timed out after ") ||
 		strings.HasPrefix(s, "fatal error: all goroutines are asleep")
 }
 
@@ -82,6 +84,9 @@ func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
 	c := newCollector(ev.Package, path, f, now)
 	c.passive = true
 	c.reason = strings.TrimSpace(ev.Output)
+	if i := strings.Index(c.reason, "panic: test timed out after "); i > 0 {
+		c.reason = c.reason[i:] // after output with no final newline
+	}
 	if p != nil {
 		for _, t := range p.runningLeaves() {
 			if !t.flagged {
@@ -176,6 +181,8 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	case stackparse.KindSIGQUIT:
 		capture = "sigquit"
 	case stackparse.KindTestTimeout:
+	case stackparse.KindRace:
+		return nil, false // a data race report: the program goes on
 	default:
 		if len(tests) == 0 {
 			return nil, false

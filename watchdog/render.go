@@ -76,6 +76,9 @@ func writeHang(b *strings.Builder, h *Hang, base string) {
 		if g.Location == "" {
 			at = " (no stack printed)"
 		}
+		if g.LocationCut != "" {
+			at += " (line of " + g.LocationCut + " cut)"
+		}
 		fmt.Fprintf(b, "    %d × goroutine %s [%s%s]%s%s\n", g.Count, strings.Join(ids, ","), g.State, mins, at, role)
 		shown := 0
 		stack := g.Stack

@@ -79,6 +79,9 @@ type StackGroup struct {
 	LockedToThread bool  `json:"locked_to_thread,omitempty"`
 	Durable        bool  `json:"durable,omitempty"`
 	SynctestBubble int64 `json:"synctest_bubble,omitempty"`
+	// Race is, in a race report, the access whose stack this is
+	// ("Read at 0x00c0000ae148 by goroutine 8").
+	Race string `json:"race,omitempty"`
 }
 
 // LockGroup is a set of goroutines waiting on the same lock, WaitGroup or
@@ -216,6 +219,8 @@ func kindName(k stackparse.DumpKind) string {
 		return "fatal"
 	case stackparse.KindProfile:
 		return "profile"
+	case stackparse.KindRace:
+		return "race"
 	}
 	return "goroutines"
 }
@@ -380,6 +385,11 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	} else {
 		s.Other = stackGroups(other, nil, nil, in, gopts)
 	}
+	if d.Kind == stackparse.KindRace {
+		for i := range s.Tests {
+			s.Tests[i].Summary = raceSummary(s.Tests[i])
+		}
+	}
 	s.LockGroups = lockGroups(all)
 	s.LockCycles = lockCycles(all, testOf, d.GOROOT)
 	return s
@@ -516,7 +526,7 @@ func stackGroups(gs []*stackparse.Goroutine, test *stackparse.Goroutine, tests m
 // bucketGroup describes one bucket.
 func bucketGroup(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) StackGroup {
 	g0 := b.Goroutines[0]
-	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels,
+	sg := StackGroup{GoroutineGroup: groupOf(b, test, in), Labels: g0.Labels, Race: g0.Race,
 		LockedToThread: g0.Locked, Durable: g0.Durable, SynctestBubble: g0.Bubble}
 	if len(g0.Frames) == 0 && g0.StackUnavailable {
 		sg.StackUnavailable = true
@@ -563,4 +573,20 @@ func lockGroups(gs []*stackparse.Goroutine) []LockGroup {
 		}
 	}
 	return out
+}
+
+// raceSummary is the line to read first for a test in a race report: the
+// accesses that race, and where, instead of what the goroutines wait on
+// (they are all running when the race detector reports).
+func raceSummary(t TestSummary) string {
+	var acc []string
+	for _, g := range t.Goroutines {
+		if g.Race != "" {
+			acc = append(acc, g.Race+" at "+shortLoc(g.Location))
+		}
+	}
+	if len(acc) == 0 {
+		return t.Summary
+	}
+	return t.Test + ": data race: " + strings.Join(acc, "; ")
 }

@@ -107,7 +107,8 @@ func BenchmarkSummarizeDumps(b *testing.B) {
 // shared frames, and every goroutine read is either shown or hidden.
 func FuzzSummarize(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "go1.2[06]", "*.txt"))
-	for _, file := range files {
+	decorated, _ := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "decorated", "*_go1.26.txt"))
+	for _, file := range append(files, decorated...) {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

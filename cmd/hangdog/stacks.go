@@ -382,6 +382,9 @@ func writeGroups(w io.Writer, p painter, gs []watchdog.StackGroup) {
 			fmt.Fprintf(w, "    %d × [%s%s] no stack", g.Count, p.state(g.State), mins)
 		default:
 			fmt.Fprintf(w, "    %d × [%s%s] %s  %s", g.Count, p.state(g.State), mins, g.Location, shortFunc(g.Function))
+			if g.LocationCut != "" {
+				fmt.Fprintf(w, " (line of %s cut)", shortFunc(g.LocationCut))
+			}
 		}
 		if len(g.IDs) == 1 {
 			fmt.Fprintf(w, "  goroutine %d", g.IDs[0])
@@ -398,6 +401,9 @@ func writeGroups(w io.Writer, p painter, gs []watchdog.StackGroup) {
 				keys[i] = strconv.Quote(k) + ":" + strconv.Quote(g.Labels[k])
 			}
 			fmt.Fprintf(w, "  labels {%s}", strings.Join(keys, ", "))
+		}
+		if g.Race != "" {
+			fmt.Fprintf(w, "  race: %s", g.Race)
 		}
 		if g.Role == "test" {
 			fmt.Fprint(w, "  (the test)")

@@ -43,10 +43,11 @@ func stacksInputs(t *testing.T) []string {
 	t.Helper()
 	a, _ := filepath.Glob(filepath.Join("..", "..", "stackparse", "testdata", "dumps", "go1.*", "*"))
 	b, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "streams", "go1.*", "*.json"))
-	if len(a) == 0 || len(b) == 0 {
+	c, _ := filepath.Glob(filepath.Join("..", "..", "stackparse", "testdata", "dumps", "decorated", "*"))
+	if len(a) == 0 || len(b) == 0 || len(c) == 0 {
 		t.Fatal("no fixtures")
 	}
-	return append(a, b...)
+	return append(append(a, b...), c...)
 }
 
 // goldenName maps an input to its golden file stem:

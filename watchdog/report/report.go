@@ -165,13 +165,17 @@ type Finding struct {
 
 // GoroutineGroup is a set of goroutines of a hang with identical stacks.
 type GoroutineGroup struct {
-	IDs         []int64  `json:"ids"`
-	Count       int      `json:"count"`
-	Role        string   `json:"role"` // "test" (runs the test function or TestMain) or "helper"
-	State       string   `json:"state"`
-	WaitMinutes int      `json:"wait_minutes"`
-	Location    string   `json:"location"`
-	Function    string   `json:"function"`
+	IDs         []int64 `json:"ids"`
+	Count       int     `json:"count"`
+	Role        string  `json:"role"` // "test" (runs the test function or TestMain) or "helper"
+	State       string  `json:"state"`
+	WaitMinutes int     `json:"wait_minutes"`
+	Location    string  `json:"location"`
+	Function    string  `json:"function"`
+	// LocationCut names the function whose own location line was missing
+	// or cut off in the dump: Location and Function are then those of the
+	// next frame that has one.
+	LocationCut string   `json:"location_cut,omitempty"`
 	CreatedBy   string   `json:"created_by,omitempty"`
 	WaitAddress string   `json:"wait_address,omitempty"`
 	Stack       []string `json:"stack"`
