@@ -235,3 +235,11 @@ func (s *scanner) unindentedLine(line []byte) bool {
 	}
 	return false
 }
+
+// LinePrefixLen returns the length of what a log put in front of a line
+// of a program's output — a timestamp (also one cut short), a bracketed
+// clock, a line number, a journald prefix, several of these in a row — as
+// the parser strips it from a dump's lines; 0 when there is none. It lets
+// readers of the rest of a log (the "=== RUN" and result lines around a
+// dump) see the lines as the program printed them.
+func LinePrefixLen(line []byte) int { return detectPrefix(line) }

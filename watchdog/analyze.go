@@ -117,6 +117,11 @@ func (t *textLog) write(chunk []byte, end bool) {
 		stamp = t.stamp(strings.TrimSpace(m))
 		l = l[len(m):]
 	}
+	// Other decorations of a log's lines (journald, line numbers, a
+	// timestamp cut short): stripped as the dump parser strips them.
+	if n := stackparse.LinePrefixLen([]byte(l)); n > 0 {
+		l = l[n:]
+	}
 	t.cur = t.cur[:0]
 	switch {
 	case strings.HasPrefix(l, "FAIL\t"):

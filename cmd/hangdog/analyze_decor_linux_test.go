@@ -31,6 +31,30 @@ func TestE2EAnalyzeDecorated(t *testing.T) {
 			}
 		})
 	}
+	// A SIGQUIT dump in a -v log that journald prefixed: the tests are
+	// named from the log's "=== RUN" lines, which carry the prefix too
+	// (before, the dump was a nameless [testmain] hang).
+	for _, name := range []string{"journald_go1.20", "journald_go1.26"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			in, _ := filepath.Abs(dumpFixture("decorated", name+".txt"))
+			r := runHangdog(t, t.TempDir(), "analyze", in)
+			if r.code != watchdog.ExitHung || r.report == nil {
+				t.Fatalf("exit code %d\n%s", r.code, r.stderr)
+			}
+			var names []string
+			for _, h := range r.report.Hangs {
+				names = append(names, h.Test)
+			}
+			if got := strings.Join(names, " "); got != "TestMutexLeaf TestCleanupHang TestLockOrder TestWaits TestParent/chan TestParent/wg" {
+				t.Errorf("hung tests %q", got)
+			}
+			h := findHang(t, r, "TestMutexLeaf")
+			if !strings.HasSuffix(h.Location, "waits.go:55") || h.State != "sync.Mutex.Lock" || h.Capture != "sigquit" {
+				t.Errorf("location %q state %q capture %q", h.Location, h.State, h.Capture)
+			}
+		})
+	}
 	t.Run("race", func(t *testing.T) {
 		t.Parallel()
 		in, _ := filepath.Abs(dumpFixture("go1.26", "race.txt"))
