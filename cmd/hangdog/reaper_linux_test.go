@@ -37,6 +37,11 @@ import (
 //   - it was a descendant of hangdog just before the kill (same start time).
 //
 // Zombies are dead and not counted.
+//
+// Each moment runs twice: as the machine allows (with a cgroup where one
+// can be made), and, where we may (root, unshare(1)), with the cgroup v2
+// mount read-only in a mount namespace of hangdog's own, so that the
+// reaper has the process tree alone.
 func TestE2EKilledHangdogLeavesNothing(t *testing.T) {
 	t.Parallel()
 	moments := []struct {
@@ -72,76 +77,121 @@ func TestE2EKilledHangdogLeavesNothing(t *testing.T) {
 			},
 		},
 	}
-	for _, m := range moments {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			tmp := t.TempDir()
-			pidFile := filepath.Join(tmp, "pids")
-			logFile := filepath.Join(tmp, "hangdog.log")
-			marker := "HANGDOG_E2E_RUN=sigkill-" + m.name + "-" + strconv.Itoa(os.Getpid())
-			args := append([]string{"--stall", m.stall, "--kill-after", "1h", "--log-file", logFile, "--", "-count=1"}, m.args...)
-			cmd := exec.Command(hangdogBin, append(args, "./...")...)
-			cmd.Dir = fixture(t, "orphans")
-			cmd.Env = append(os.Environ(), marker, "HANGDOG_FIXTURE_PIDS="+pidFile, "CI=", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { // whatever a failure left: kill it
-				for pid := range runProcs(marker, readPIDs(pidFile), nil, 0) {
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
+	for _, mode := range []string{"default", "tree"} {
+		for _, m := range moments {
+			t.Run(mode+"/"+m.name, func(t *testing.T) {
+				t.Parallel()
+				killedMidRun(t, mode, m.name, m.stall, m.args, m.trigger)
 			})
-			var log string
-			deadline := time.Now().Add(3 * time.Minute)
-			for {
-				b, _ := os.ReadFile(logFile)
-				log = string(b)
-				if m.trigger(log, readPIDs(pidFile)) {
-					break
-				}
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					cmd.Wait()
-					t.Fatalf("the moment never came\nlog:\n%s\nstderr:\n%s", log, stderr.String())
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-			before := runProcs(marker, readPIDs(pidFile), nil, cmd.Process.Pid)
-			t.Logf("%d processes of the run before the kill", len(before))
-			if len(before) < 5 {
-				t.Errorf("only %d processes of the run found before the kill: %v", len(before), before)
-			}
-			if m.name == "build" && !holdsBuild(before) {
-				t.Errorf("hold-build.sh is not running below hangdog: %v", before)
-			}
+		}
+	}
+}
+
+func killedMidRun(t *testing.T, mode, moment, stall string, extra []string, trigger func(log string, pids []int) bool) {
+	var wrap []string
+	if mode == "tree" {
+		wrap = noCgroupWrapper(t)
+	}
+	tmp := t.TempDir()
+	pidFile := filepath.Join(tmp, "pids")
+	logFile := filepath.Join(tmp, "hangdog.log")
+	marker := "HANGDOG_E2E_RUN=sigkill-" + mode + "-" + moment + "-" + strconv.Itoa(os.Getpid())
+	args := append([]string{hangdogBin, "--stall", stall, "--kill-after", "1h", "--log-file", logFile, "--", "-count=1"}, extra...)
+	argv := append(append(wrap, args...), "./...")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = fixture(t, "orphans")
+	cmd.Env = append(os.Environ(), marker, "HANGDOG_FIXTURE_PIDS="+pidFile, "CI=", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // whatever a failure left: kill it
+		for pid := range runProcs(marker, readPIDs(pidFile), nil, 0) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	var log string
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		b, _ := os.ReadFile(logFile)
+		log = string(b)
+		if trigger(log, readPIDs(pidFile)) {
+			break
+		}
+		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
-
-			var left map[int]procInfo
-			deadline = time.Now().Add(5 * time.Second)
-			for {
-				left = runProcs(marker, readPIDs(pidFile), before, 0)
-				if len(left) == 0 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-			for pid, p := range left {
-				syscall.Kill(pid, syscall.SIGKILL)
-				t.Errorf("left 5 s after SIGKILL of hangdog: %d %s (%s)", pid, p.cmdline, p.why)
-			}
-			if cg := reaperCgroup(log); cg != "" {
-				if _, err := os.Stat(cg); !os.IsNotExist(err) {
-					t.Errorf("the run's cgroup %s is still there (%v)", cg, err)
-				}
-			}
-			if t.Failed() {
-				t.Logf("log:\n%s\nstderr:\n%s", log, stderr.String())
-			}
-		})
+			t.Fatalf("the moment never came\nlog:\n%s\nstderr:\n%s", log, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	before := runProcs(marker, readPIDs(pidFile), nil, cmd.Process.Pid)
+	t.Logf("%d processes of the run before the kill", len(before))
+	if len(before) < 5 {
+		t.Errorf("only %d processes of the run found before the kill: %v", len(before), before)
+	}
+	if moment == "build" && !holdsBuild(before) {
+		t.Errorf("hold-build.sh is not running below hangdog: %v", before)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	var left map[int]procInfo
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		left = runProcs(marker, readPIDs(pidFile), before, 0)
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for pid, p := range left {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("left 5 s after SIGKILL of hangdog: %d %s (%s)", pid, p.cmdline, p.why)
+	}
+	cg, why := reaperCgroup(log)
+	if cg != "" {
+		if _, err := os.Stat(cg); !os.IsNotExist(err) {
+			t.Errorf("the run's cgroup %s is still there (%v)", cg, err)
+		}
+	}
+	if mode == "tree" && (cg != "" || why == "") {
+		t.Errorf("the reaper had a cgroup (%q) with the cgroup mount read-only", cg)
+	}
+	t.Logf("cgroup %q, or none because %q", cg, why)
+	if t.Failed() {
+		t.Logf("log:\n%s\nstderr:\n%s", log, stderr.String())
+	}
+}
+
+// noCgroupWrapper returns the argv prefix that runs a command in a mount
+// namespace of its own where the cgroup v2 mount is read-only (exec keeps
+// the PID: killing the command's process kills hangdog), or skips.
+func noCgroupWrapper(t *testing.T) []string {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("making the cgroup mount read-only needs root")
+	}
+	info, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Skip(err)
+	}
+	mnt := ""
+	for _, line := range strings.Split(string(info), "\n") {
+		if f := strings.Fields(line); len(f) > 7 && strings.Contains(line, " - cgroup2 ") {
+			mnt = f[4]
+			break
+		}
+	}
+	if mnt == "" {
+		t.Skip("no cgroup v2 mount: the default run already has no cgroup")
+	}
+	wrap := []string{"unshare", "-m", "sh", "-c", `mount -o remount,ro,bind "$0" && exec "$@"`, mnt}
+	if out, err := exec.Command(wrap[0], append(wrap[1:], "true")...).CombinedOutput(); err != nil {
+		t.Skipf("unshare: %v %s", err, out)
+	}
+	return wrap
 }
 
 // procInfo is what identifies a process across two looks at /proc.
@@ -263,15 +313,16 @@ func readPIDs(path string) []int {
 	return pids
 }
 
-// reaperCgroup returns the cgroup the log's "reaper" line names, if any.
-func reaperCgroup(log string) string {
+// reaperCgroup returns the cgroup the log's "reaper" line names, or why
+// there is none.
+func reaperCgroup(log string) (cgroup, why string) {
 	for _, line := range strings.Split(log, "\n") {
 		if _, rest, ok := strings.Cut(line, "\treaper\t"); ok {
-			var f struct{ Cgroup string }
+			var f struct{ Cgroup, NoCgroup string }
 			if json.Unmarshal([]byte(rest), &f) == nil {
-				return f.Cgroup
+				return f.Cgroup, f.NoCgroup
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
