@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,7 +48,15 @@ func newCgroup() (*cgroup, error) {
 		return nil, fmt.Errorf("cgroup v2 %s is not mounted here", rel)
 	}
 	dir := filepath.Join(base, "hangdog-"+strconv.Itoa(os.Getpid()))
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	err = os.Mkdir(dir, 0o700)
+	if errors.Is(err, fs.ErrExist) {
+		// Left by a reaper that was killed and had our PID: rmdir
+		// succeeds only if it is empty, so nothing live is touched.
+		if unix.Rmdir(dir) == nil {
+			err = os.Mkdir(dir, 0o700)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("cannot create a cgroup: %w", err)
 	}
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -171,14 +180,35 @@ func (c *cgroup) kill() {
 	}
 }
 
-// remove closes and removes the cgroup; an empty cgroup can be removed
-// as soon as its last process is reaped.
+// remove closes and removes the cgroup, with any cgroups below it (a
+// hangdog run by a test of this run makes its own, and its reaper, killed
+// with the rest, cannot remove it). An empty cgroup can be removed as soon
+// as its last process is reaped.
 func (c *cgroup) remove() {
-	unix.Close(c.fd)
+	if c.fd >= 0 {
+		unix.Close(c.fd)
+		c.fd = -1
+	}
 	for i := 0; i < 50; i++ {
-		if err := unix.Rmdir(c.dir); err == nil || errors.Is(err, syscall.ENOENT) {
+		if err := rmdirTree(c.dir); err == nil || errors.Is(err, fs.ErrNotExist) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// rmdirTree removes the cgroup dir and the cgroups below it, deepest
+// first. A cgroup directory holds interface files, which rmdir(2) does
+// not mind, and one directory per child cgroup.
+func rmdirTree(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			rmdirTree(filepath.Join(dir, e.Name()))
+		}
+	}
+	return unix.Rmdir(dir)
 }

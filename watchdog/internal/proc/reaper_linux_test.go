@@ -381,3 +381,29 @@ func TestCgroup2Dir(t *testing.T) {
 		t.Errorf("cgroup2Path found a v2 path in a v1-only file")
 	}
 }
+
+// TestCgroupRemoveNested: the run's cgroup goes with the cgroups a nested
+// run made below it, and a stale empty one with our name is replaced.
+func TestCgroupRemoveNested(t *testing.T) {
+	cg, err := newCgroup()
+	if err != nil {
+		t.Skipf("no cgroup here: %v", err)
+	}
+	defer cg.remove()
+	inner := filepath.Join(cg.dir, "hangdog-1", "hangdog-2")
+	if err := os.MkdirAll(inner, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cg.remove()
+	if _, err := os.Stat(cg.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s after remove: %v", cg.dir, err)
+	}
+	if err := os.Mkdir(cg.dir, 0o700); err != nil { // as a killed reaper leaves it
+		t.Fatal(err)
+	}
+	again, err := newCgroup()
+	if err != nil {
+		t.Fatalf("over a stale empty cgroup: %v", err)
+	}
+	again.remove()
+}
