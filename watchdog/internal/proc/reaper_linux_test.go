@@ -407,3 +407,31 @@ func TestCgroupRemoveNested(t *testing.T) {
 	}
 	again.remove()
 }
+
+// BenchmarkStart compares starting and waiting for a command directly and
+// below the reaper (one more exec of the test binary, one walk of /proc
+// at the end, and the cgroup where one can be made).
+func BenchmarkStart(b *testing.B) {
+	for _, how := range []string{"direct", "reaped-tree", "reaped"} {
+		b.Run(how, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				cmd := exec.Command("true")
+				Configure(cmd)
+				var r *Reaped
+				var err error
+				switch how {
+				case "direct":
+					r, err = startDirect(cmd)
+				default:
+					r, err = startReaped(cmd, how == "reaped")
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := r.Wait(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
