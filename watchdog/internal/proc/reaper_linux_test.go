@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -433,5 +434,49 @@ func BenchmarkStart(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestReaperTestBinaries: with the reaper between us and the go command,
+// the test binaries are still found below the go command's PID, signals
+// reach them, and the end of the go command ends them all.
+func TestReaperTestBinaries(t *testing.T) {
+	t.Parallel()
+	dirA, dirB := t.TempDir(), t.TempDir()
+	cmd := helperCmd("go", dirA, dirB)
+	Configure(cmd)
+	r, err := StartReaped(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bins []Process
+	waitFor(t, "two test binaries below the go helper", func() (bool, error) {
+		bins, err = TestBinaries(r.PID)
+		return len(bins) == 2, err
+	})
+	cwds := []string{bins[0].Cwd, bins[1].Cwd}
+	slices.Sort(cwds)
+	want := []string{dirA, dirB}
+	slices.Sort(want)
+	if !slices.Equal(cwds, want) {
+		t.Errorf("Cwds = %q, want %q", cwds, want)
+	}
+	if err := KillTree(bins[0].PID); err != nil {
+		t.Error(err)
+	}
+	waitFor(t, "the killed binary to go", func() (bool, error) { return gone(bins[0].PID), nil })
+	if gone(bins[1].PID) {
+		t.Errorf("killing one binary's tree killed the other")
+	}
+	if err := SignalGroup(r.PID, syscall.SIGKILL); err != nil {
+		t.Error(err)
+	}
+	if err := r.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("Wait = %v, want killed", err)
+	}
+	for _, b := range bins {
+		if !gone(b.PID) {
+			t.Errorf("left after the go helper was killed: %v", b)
+		}
 	}
 }

@@ -17,7 +17,8 @@ import (
 // OS thread that started the child exits, which in Go only happens when a
 // goroutine locked to its thread (runtime.LockOSThread) returns, so don't
 // start cmd from such a goroutine. Pdeathsig covers the child only, not
-// the test binaries below it: kill the group on the way out.
+// the test binaries below it: kill the group on the way out, and start
+// with StartReaped what must not outlive us even then.
 // Other SysProcAttr fields of cmd are kept. Call it before cmd.Start.
 func Configure(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
