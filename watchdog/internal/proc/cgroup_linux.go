@@ -164,6 +164,11 @@ func (c *cgroup) kill() {
 	if c.write("cgroup.kill", "1") == nil {
 		return
 	}
+	c.freezeKill()
+}
+
+// freezeKill is kill without cgroup.kill.
+func (c *cgroup) freezeKill() {
 	frozen := c.write("cgroup.freeze", "1") == nil
 	for i := 0; frozen && i < 100 && c.events("frozen") != "1"; i++ {
 		time.Sleep(10 * time.Millisecond)

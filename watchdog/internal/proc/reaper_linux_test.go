@@ -480,3 +480,35 @@ func TestReaperTestBinaries(t *testing.T) {
 		}
 	}
 }
+
+// TestCgroupFreezeKill checks the way the reaper kills a cgroup on
+// kernels without cgroup.kill (before 5.14): freeze, kill, thaw.
+func TestCgroupFreezeKill(t *testing.T) {
+	t.Parallel()
+	cg, err := newCgroup()
+	if err != nil {
+		t.Skipf("no cgroup here: %v", err)
+	}
+	defer cg.remove()
+	if _, err := os.Stat(filepath.Join(cg.dir, "cgroup.freeze")); err != nil {
+		t.Skipf("no cgroup freezer: %v", err)
+	}
+	cmd := exec.Command("sh", "-c", "sleep 3600 & sleep 3600 & wait")
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.fd, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer SignalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	waitFor(t, "three processes in the cgroup", func() (bool, error) {
+		b, err := os.ReadFile(filepath.Join(cg.dir, "cgroup.procs"))
+		return len(strings.Fields(string(b))) == 3, err
+	})
+	cg.freezeKill()
+	if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("shell: Wait = %v, want killed", err)
+	}
+	waitFor(t, "the cgroup to empty", func() (bool, error) { return !cg.populated(), nil })
+	if f := cg.events("frozen"); f != "0" {
+		t.Errorf("cgroup left frozen (%q)", f)
+	}
+}
