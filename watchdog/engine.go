@@ -288,17 +288,23 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 			return fail(fmt.Errorf("start %s: %w", argv[0], err))
 		}
 		e.log.Info("starting", zap.Strings("argv", argv), zap.String("dir", abs))
-		if err := cmd.Start(); err != nil {
+		// Below a reaper, which kills whatever the run leaves, even when
+		// we are killed (SIGKILL) ourselves.
+		run, err := proc.StartReaped(cmd)
+		if err != nil {
 			if jsonFile != nil {
 				jsonFile.Close()
 			}
 			return fail(fmt.Errorf("start %s: %w", argv[0], err))
 		}
-		e.rootPID = cmd.Process.Pid
+		e.rootPID = run.PID
+		if run.Reaper != 0 {
+			e.log.Info("reaper", zap.Int("pid", run.Reaper), zap.Int("child", run.PID), zap.String("cgroup", run.Cgroup), zap.String("nocgroup", run.NoCgroup))
+		}
 		if tree, _, why := proc.Supported(); !tree {
 			e.warnOnce("proc", "hangdog: "+why+": stalls are reported but test binaries cannot be captured on this OS")
 		}
-		stdout, wait = pipe, cmd.Wait
+		stdout, wait = pipe, run.Wait
 	}
 
 	// Stop everything on interrupt.

@@ -1,7 +1,9 @@
 // Package proc finds and controls the processes behind a `go test` run: the
 // test binaries below the go command, the processes of its process group and
 // whoever holds the go command's pipes. The watchdog uses it to decide which
-// process to send SIGQUIT to and what to kill when it gives up.
+// process to send SIGQUIT to and what to kill when it gives up, and to start
+// the go command below a reaper (StartReaped) that leaves nothing of the run
+// behind, even when the watchdog is killed.
 //
 // Linux reads /proc and offers everything. macOS reads ps(1): the tree,
 // groups, states and start times, no open files. Other systems (Windows)

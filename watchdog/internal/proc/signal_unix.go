@@ -17,7 +17,8 @@ import (
 // OS thread that started the child exits, which in Go only happens when a
 // goroutine locked to its thread (runtime.LockOSThread) returns, so don't
 // start cmd from such a goroutine. Pdeathsig covers the child only, not
-// the test binaries below it: kill the group on the way out.
+// the test binaries below it: kill the group on the way out, and start
+// with StartReaped what must not outlive us even then.
 // Other SysProcAttr fields of cmd are kept. Call it before cmd.Start.
 func Configure(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
@@ -80,8 +81,19 @@ func KillTree(pid int) error {
 	if pid <= 1 {
 		return fmt.Errorf("proc: kill tree %d: refusing a pid <= 1", pid)
 	}
+	if _, err := freezeAndKill(pid, true); err != nil {
+		return fmt.Errorf("proc: kill tree %d: %w", pid, err)
+	}
+	return nil
+}
+
+// freezeAndKill is KillTree's method: stop (SIGSTOP) root, if withRoot,
+// and every descendant of root, re-reading the tree until no new process
+// appears, then SIGKILL all of them. It returns how many processes it
+// signalled.
+func freezeAndKill(root int, withRoot bool) (int, error) {
 	stopped := []int{}
-	seen := map[int]bool{}
+	seen := map[int]bool{root: !withRoot}
 	stop := func(pid int) {
 		if !seen[pid] {
 			seen[pid] = true
@@ -89,7 +101,7 @@ func KillTree(pid int) error {
 			_ = syscall.Kill(pid, syscall.SIGSTOP)
 		}
 	}
-	stop(pid)
+	stop(root)
 	var errs []error
 	for round := 0; round < maxFreezeRounds; round++ {
 		all, err := snapshot()
@@ -98,8 +110,10 @@ func KillTree(pid int) error {
 			break
 		}
 		before := len(stopped)
-		for _, p := range descendants(all, pid) {
-			stop(p.PID)
+		for _, p := range descendants(all, root) {
+			if p.State != "Z" { // a zombie is dead already: only its parent's wait removes it
+				stop(p.PID)
+			}
 		}
 		if len(stopped) == before {
 			break
@@ -110,8 +124,5 @@ func KillTree(pid int) error {
 			errs = append(errs, fmt.Errorf("pid %d: %w", p, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("proc: kill tree %d: %w", pid, err)
-	}
-	return nil
+	return len(stopped), errors.Join(errs...)
 }
