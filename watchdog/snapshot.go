@@ -119,7 +119,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 	if g2 == "" {
 		arts["dump"] = g1
 	}
-	cpuFrac, hot := cpuProfile(cpu, e.userModules())
+	cpuFrac, hot := cpuProfile(cpu, d2.GOROOT, e.userModules())
 	diag := diagnose(d2, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
 
 	e.mu.Lock()
@@ -279,8 +279,10 @@ func sameStack(a, b *stackparse.Goroutine) bool {
 }
 
 // cpuProfile reads a CPU profile: the share of one CPU it saw used, and
-// the innermost user-code frame where the most time went.
-func cpuProfile(path string, modules []string) (float64, stackparse.Frame) {
+// the innermost user-code frame where the most time went. goroot is where
+// the binary's standard library sources are (the dump's GOROOT), so that a
+// module whose path has no dot ("mycorp/platform") is still user code.
+func cpuProfile(path, goroot string, modules []string) (float64, stackparse.Frame) {
 	if path == "" {
 		return 0, stackparse.Frame{}
 	}
@@ -316,7 +318,7 @@ func cpuProfile(path string, modules []string) (float64, stackparse.Frame) {
 			}
 		}
 		g := &stackparse.Goroutine{Frames: frames}
-		if fr, ok := g.UserFrame(modules...); ok {
+		if fr, ok := g.UserFrameIn(goroot, modules...); ok {
 			by[fr] += v
 		}
 	}
