@@ -192,30 +192,6 @@ func TestTrackerCounts(t *testing.T) {
 	}
 }
 
-func TestGoTestArgs(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		in, want []string
-	}{
-		{nil, []string{"test", "-json", "./..."}},
-		{[]string{"./x"}, []string{"test", "-json", "./x"}},
-		{[]string{"-json", "./x"}, []string{"test", "-json", "./x"}},
-		{[]string{"-run", "TestA"}, []string{"test", "-json", "-run", "TestA", "./..."}},
-		{[]string{"-run=TestA", "-v"}, []string{"test", "-json", "-run=TestA", "-v", "./..."}},
-		{[]string{"-timeout", "5s", "-args", "x"}, []string{"test", "-json", "-timeout", "5s", "./...", "-args", "x"}},
-		{[]string{"-json=false", "."}, []string{"test", "-json", "-json=false", "."}},
-		{[]string{"-exec", "env", "-overlay", "o.json", "./p"}, []string{"test", "-json", "-exec", "env", "-overlay", "o.json", "./p"}},
-	}
-	for _, tc := range cases {
-		if got := goTestArgs(tc.in); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("goTestArgs(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-	if !verbose([]string{"-v", "./..."}) || verbose([]string{"-run", "-v"}) || verbose([]string{"-args", "-v"}) {
-		t.Error("verbose detection wrong")
-	}
-}
-
 func TestParseStallRule(t *testing.T) {
 	t.Parallel()
 	r, err := ParseStallRule("TestSlow/a=b=2m")

@@ -1,0 +1,33 @@
+// Package gotest is the go test adapter of hangdog's engine: it knows go
+// test's command line (which flags take a value, -json, package patterns,
+// -run/-skip, vet) and the go command's toolchain questions. Package
+// watchdog uses it through the interfaces of internal/core.
+package gotest
+
+import "github.com/hangdog/hangdog/watchdog/internal/core"
+
+// Runner is the go test adapter. Its zero value is ready to use.
+type Runner struct{}
+
+// What the adapter can do, checked at compile time.
+var (
+	_ core.CommandBuilder = Runner{}
+	_ core.Rerunner       = Runner{}
+)
+
+// Name implements core.Runner.
+func (Runner) Name() string { return "go" }
+
+// Command implements core.CommandBuilder: program test, then TestArgs.
+func (Runner) Command(program string, user []string) []string {
+	return append([]string{program}, TestArgs(user)...)
+}
+
+// Verbose implements core.CommandBuilder.
+func (Runner) Verbose(user []string) bool { return Verbose(user) }
+
+// RerunArgs implements core.Rerunner with an anchored -run (see
+// RerunArgs).
+func (Runner) RerunArgs(user []string, pkg, test string) []string {
+	return RerunArgs(user, pkg, test)
+}
