@@ -275,7 +275,7 @@ func (e *engine) diagnoseText() {
 					}
 				}
 			}
-			e.hangs = append(e.hangs, h)
+			e.addHang(h)
 			hangs = append(hangs, h)
 		}
 		e.printHangsLocked(hangs)
@@ -346,7 +346,7 @@ func (e *engine) offlineStalls() {
 				StalledForSeconds: round2(st.quiet.Seconds()), ThresholdSeconds: st.threshold.Seconds(), ThresholdReason: "--stall"}
 			h.Summary = fmt.Sprintf("%s: the stream ends while the package had been quiet for %s with no test running (init, TestMain, or a child holding its output)", st.pkg, fmtSeconds(h.StalledForSeconds))
 			e.tr.counts.Hung++
-			e.hangs = append(e.hangs, h)
+			e.addHang(h)
 			continue
 		}
 		for _, t := range tests {
@@ -358,7 +358,7 @@ func (e *engine) offlineStalls() {
 				t.name, fmtSeconds(e.lastTime.Sub(t.started).Seconds()), fmtSeconds(q.Seconds()))
 			t.flagged = true
 			e.tr.counts.Hung++
-			e.hangs = append(e.hangs, h)
+			e.addHang(h)
 		}
 	}
 	var cut []*Hang

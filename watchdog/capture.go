@@ -96,7 +96,7 @@ func (e *engine) checkStalls(now time.Time) {
 				Goroutines:        []GoroutineGroup{},
 			}
 			hangs = append(hangs, h)
-			e.hangs = append(e.hangs, h)
+			e.addHang(h)
 			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); capturing its goroutines\n",
 				st.pkg, t.name, fmtSeconds(h.StalledForSeconds), th)
 			e.log.Info("stall", zap.String("package", st.pkg), zap.String("test", t.name), zap.Duration("quiet", now.Sub(t.lastBeat)))
@@ -203,7 +203,7 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 		Capture:           "none",
 		Goroutines:        []GoroutineGroup{},
 	}
-	e.hangs = append(e.hangs, h)
+	e.addHang(h)
 	what := "the test binary runs no test (init or TestMain)"
 	if phase == PhaseExit {
 		what = "the test binary has exited but its result never came"

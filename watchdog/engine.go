@@ -137,7 +137,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // process is killed, and the reports are written.
 func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 	if err := cfg.Validate(); err != nil {
-		return &report.Run{Report: &Report{Version: ReportVersion, Tool: "hangdog", ExitCode: ExitUsage, Reason: "error"}}, err
+		return &report.Run{Report: &Report{Version: ReportVersion, Tool: "hangdog", Runner: gotest.Runner{}.Name(), ExitCode: ExitUsage, Reason: "error"}}, err
 	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
@@ -206,7 +206,7 @@ func (e *engine) command() []string {
 
 func (e *engine) run(ctx context.Context) (*Report, error) {
 	argv := e.command()
-	rep := &Report{Version: ReportVersion, Tool: "hangdog", Command: argv, Started: e.start, Hangs: []*Hang{}}
+	rep := &Report{Version: ReportVersion, Tool: "hangdog", Runner: e.runner.Name(), Command: argv, Started: e.start, Hangs: []*Hang{}}
 	fail := func(err error) (*Report, error) {
 		rep.ExitCode, rep.Reason = ExitInternal, "error"
 		var pe *OutputPathError
@@ -499,6 +499,13 @@ func (e *engine) warnOnce(key, msg string) {
 
 func (e *engine) addWarning(msg string) { e.warnings = append(e.warnings, msg) }
 
+// addHang adds a hang to the report: its unit is its package (go test runs
+// a package's tests in one binary). Called with e.mu held.
+func (e *engine) addHang(h *Hang) {
+	h.Unit = h.Package
+	e.hangs = append(e.hangs, h)
+}
+
 // Event implements testjson.Handler.
 func (e *engine) Event(ev *testjson.Event, raw []byte) {
 	now := time.Now()
@@ -558,7 +565,7 @@ func (e *engine) interrupt(cause error) {
 	for _, p := range e.tr.pending() {
 		for _, t := range p.running() {
 			list = append(list, RunningTest{
-				Package: p.name, Test: t.name,
+				Package: p.name, Unit: p.name, Test: t.name,
 				RunningSeconds: round2(now.Sub(t.started).Seconds()),
 				QuietSeconds:   round2(now.Sub(t.lastBeat).Seconds()),
 			})

@@ -144,7 +144,7 @@ func (e *engine) diagnosePassive(c *collector) {
 		h.Artifacts = map[string]string{"dump": c.path}
 		e.tr.counts.Hung++
 		e.tr.markHung(h.Package, h.Test)
-		e.hangs = append(e.hangs, h)
+		e.addHang(h)
 		hangs = append(hangs, h)
 	}
 	e.mu.Unlock()
