@@ -13,6 +13,7 @@ import (
 
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
+	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
 
@@ -70,10 +71,10 @@ func (e *engine) checkStalls(now time.Time) {
 	}
 	e.checkLive(now)
 	b := new(barrier)
-	for _, st := range e.tr.stalls(now, e.thresholdDur) {
-		p := e.tr.pkgs[st.pkg]
-		p.capturing = true
-		if len(st.tests) == 0 {
+	for _, st := range e.tr.Stalls(now, e.thresholdDur) {
+		p := e.tr.Units[st.Unit]
+		p.Capturing = true
+		if len(st.Tests) == 0 {
 			e.wg.Add(1)
 			go e.capturePackage(st, b.join())
 			continue
@@ -81,15 +82,15 @@ func (e *engine) checkStalls(now time.Time) {
 		var names []string
 		var hangs []*Hang
 		stalled := make(map[string]bool)
-		for _, t := range st.tests {
-			t.flagged = true
-			e.tr.counts.Hung++
-			names = append(names, t.name)
-			stalled[t.name] = true
-			th, why := e.threshold(st.pkg, t.name)
+		for _, t := range st.Tests {
+			t.Flagged = true
+			e.tr.Counts.Hung++
+			names = append(names, t.Name)
+			stalled[t.Name] = true
+			th, why := e.threshold(st.Unit, t.Name)
 			h := &Hang{
-				Package: st.pkg, Test: t.name, Phase: PhaseTest,
-				StalledForSeconds: round2(now.Sub(t.lastBeat).Seconds()),
+				Package: st.Unit, Test: t.Name, Phase: PhaseTest,
+				StalledForSeconds: round2(now.Sub(t.LastBeat).Seconds()),
 				ThresholdSeconds:  th.Seconds(),
 				ThresholdReason:   why,
 				Capture:           "none",
@@ -98,20 +99,20 @@ func (e *engine) checkStalls(now time.Time) {
 			hangs = append(hangs, h)
 			e.addHang(h)
 			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); capturing its goroutines\n",
-				st.pkg, t.name, fmtSeconds(h.StalledForSeconds), th)
-			e.log.Info("stall", zap.String("package", st.pkg), zap.String("test", t.name), zap.Duration("quiet", now.Sub(t.lastBeat)))
+				st.Unit, t.Name, fmtSeconds(h.StalledForSeconds), th)
+			e.log.Info("stall", zap.String("package", st.Unit), zap.String("test", t.Name), zap.Duration("quiet", now.Sub(t.LastBeat)))
 		}
 		var others []string
-		for _, t := range p.running() {
-			if !stalled[t.name] {
-				others = append(others, t.name)
+		for _, t := range p.Running() {
+			if !stalled[t.Name] {
+				others = append(others, t.Name)
 			}
 		}
 		for _, h := range hangs {
 			h.AlsoStopped = withoutAncestors(others, names)
 		}
 		e.wg.Add(1)
-		go e.captureTests(st.pkg, names, hangs, b.join())
+		go e.captureTests(st.Unit, names, hangs, b.join())
 	}
 }
 
@@ -165,25 +166,25 @@ func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arr
 // capturePackage handles a package quiet past its threshold with no test
 // running: the binary is in init or TestMain (testmain), or it has exited
 // and something holds its output pipe (exit), or it has not started yet.
-func (e *engine) capturePackage(st stall, at *arrival) {
+func (e *engine) capturePackage(st track.Stall, at *arrival) {
 	started := time.Now()
 	defer e.wg.Done()
 	defer at.arrive()
 	if e.cfg.Input != nil {
 		e.mu.Lock()
-		e.releasePackage(st.pkg)
+		e.releasePackage(st.Unit)
 		e.mu.Unlock()
 		return
 	}
-	bin, _ := e.findBinary(st.pkg)
+	bin, _ := e.findBinary(st.Unit)
 	e.mu.Lock()
-	p := e.tr.pkgs[st.pkg]
+	p := e.tr.Units[st.Unit]
 	now := time.Now()
-	if bin == nil && p.ran == 0 && !p.output && !p.sawBinary {
+	if bin == nil && p.Ran == 0 && !p.SawOutput && !p.SawBinary {
 		// Built but not running yet (waiting for a slot), or between
 		// the build and the binary: not a stall.
-		p.capturing = false
-		p.lastBeat = now
+		p.Capturing = false
+		p.LastBeat = now
 		e.mu.Unlock()
 		return
 	}
@@ -191,14 +192,14 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 	if bin == nil {
 		phase = PhaseExit
 	} else {
-		p.sawBinary = true
+		p.SawBinary = true
 	}
-	p.flagged = true
-	e.tr.counts.Hung++
+	p.Flagged = true
+	e.tr.Counts.Hung++
 	h := &Hang{
-		Package: st.pkg, Phase: phase,
-		StalledForSeconds: round2(st.quiet.Seconds()),
-		ThresholdSeconds:  st.threshold.Seconds(),
+		Package: st.Unit, Phase: phase,
+		StalledForSeconds: round2(st.Quiet.Seconds()),
+		ThresholdSeconds:  st.Threshold.Seconds(),
 		ThresholdReason:   "--stall",
 		Capture:           "none",
 		Goroutines:        []GoroutineGroup{},
@@ -209,15 +210,15 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 		what = "the test binary has exited but its result never came"
 	}
 	fmt.Fprintf(e.stderr, "hangdog: STALL %s: no progress for %s (threshold %s); %s\n",
-		st.pkg, fmtSeconds(h.StalledForSeconds), st.threshold, what)
-	e.log.Info("package stall", zap.String("package", st.pkg), zap.String("phase", string(phase)))
+		st.Unit, fmtSeconds(h.StalledForSeconds), st.Threshold, what)
+	e.log.Info("package stall", zap.String("package", st.Unit), zap.String("phase", string(phase)))
 	e.mu.Unlock()
 
 	if bin != nil {
-		e.captureBinary(st.pkg, *bin, nil, PhaseTestMain, []*Hang{h}, at, started)
+		e.captureBinary(st.Unit, *bin, nil, PhaseTestMain, []*Hang{h}, at, started)
 		return
 	}
-	e.captureExit(st.pkg, h)
+	e.captureExit(st.Unit, h)
 }
 
 // releasePackage ends a capture: the tests that were running in the
@@ -225,12 +226,12 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 // anew (a package that still does not finish is then an exit stall).
 // Called with e.mu held.
 func (e *engine) releasePackage(pkg string) {
-	p := e.tr.pkgs[pkg]
+	p := e.tr.Units[pkg]
 	if p == nil {
 		return
 	}
-	p.capturing = false
-	p.lastBeat = time.Now()
+	p.Capturing = false
+	p.LastBeat = time.Now()
 }
 
 // captureBinary sends SIGQUIT to a stalled test binary, collects the dump
@@ -354,11 +355,11 @@ func (e *engine) dropGhosts(pkg string, hangs []*Hang) []*Hang {
 			keep = append(keep, h)
 			continue
 		}
-		e.tr.counts.Hung--
+		e.tr.Counts.Hung--
 		e.removeHang(h)
-		if p := e.tr.pkgs[pkg]; p != nil {
-			if t := p.tests[h.Test]; t != nil {
-				t.flagged, t.ghost = false, true
+		if p := e.tr.Units[pkg]; p != nil {
+			if t := p.Tests[h.Test]; t != nil {
+				t.Flagged, t.Ghost = false, true
 			}
 		}
 		fmt.Fprintf(e.stderr, "hangdog: %s %s was quiet, but no goroutine of it is left: it has finished and its result is not reported yet; not a hang\n", pkg, h.Test)

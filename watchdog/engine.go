@@ -19,6 +19,7 @@ import (
 
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/internal/format"
 	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/history"
@@ -91,7 +92,7 @@ type engine struct {
 	status *status.Line     // nil unless a status line is drawn
 
 	mu         sync.Mutex
-	tr         *tracker
+	tr         *track.Tracker
 	out        format.Formatter
 	collectors map[string]*collector
 	hangs      []*Hang
@@ -151,13 +152,13 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		log:        cfg.Logger,
 		stderr:     &syncWriter{w: cfg.Stderr},
 		start:      time.Now(),
-		tr:         newTracker(),
+		tr:         track.New(),
 		collectors: make(map[string]*collector),
 		warned:     make(map[string]bool),
 		pkgDirs:    make(map[string]string),
 		live:       make(map[string]*liveHang),
 	}
-	e.tr.record = cfg.RecordTests || cfg.JUnitFile != "" || cfg.HTMLFile != "" ||
+	e.tr.Record = cfg.RecordTests || cfg.JUnitFile != "" || cfg.HTMLFile != "" ||
 		cfg.HistoryFile != "" || cfg.GitHubActions || cfg.GitHubStepSummary != ""
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -184,7 +185,7 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		e.stderr = &syncWriter{w: e.status.Also(cfg.Stderr)}
 	}
 	rep, err := e.run(ctx)
-	run := &report.Run{Report: rep, Tests: e.tr.tests, Packages: e.tr.packages}
+	run := &report.Run{Report: rep, Tests: e.tr.Tests, Packages: e.tr.Packages}
 	sort.SliceStable(run.Tests, func(i, j int) bool { return run.Tests[i].Start.Before(run.Tests[j].Start) })
 	sort.SliceStable(run.Packages, func(i, j int) bool { return run.Packages[i].Start.Before(run.Packages[j].Start) })
 	if ferr := e.finish(run); ferr != nil && err == nil {
@@ -259,7 +260,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		if err != nil {
 			return fail(fmt.Errorf("analyze: %w", err))
 		}
-		e.text = &textLog{f: tf, path: tf.Name(), record: e.tr.record}
+		e.text = &textLog{f: tf, path: tf.Name(), record: e.tr.Record}
 		defer tf.Close()
 		rep.Command = []string{"hangdog", "analyze"}
 		stdout = &unprefixReader{br: bufio.NewReaderSize(e.cfg.Input, 64<<10)}
@@ -369,25 +370,25 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		if e.cfg.Offline {
 			e.offlineStalls()
 		}
-		if e.tr.counts == (Counts{Hung: e.tr.counts.Hung}) && len(e.tr.order) == 0 {
+		if e.tr.Counts == (Counts{Hung: e.tr.Counts.Hung}) && len(e.tr.Order) == 0 {
 			// A plain log: its own result lines are all there is.
 			c := e.text.counts
-			c.Hung = e.tr.counts.Hung
-			e.tr.counts = c
+			c.Hung = e.tr.Counts.Hung
+			e.tr.Counts = c
 			for _, r := range e.text.results {
 				if !r.ok {
-					e.tr.failedPkgs = append(e.tr.failedPkgs, r.pkg)
+					e.tr.FailedUnits = append(e.tr.FailedUnits, r.pkg)
 				}
 			}
-			e.tr.tests = append(e.tr.tests, e.text.tests...)
-			e.tr.packages = append(e.tr.packages, e.text.packages...)
+			e.tr.Tests = append(e.tr.Tests, e.text.tests...)
+			e.tr.Packages = append(e.tr.Packages, e.text.packages...)
 		}
 	}
 	end := time.Now()
 	if e.cfg.Offline && !e.lastTime.IsZero() {
 		end = e.lastTime
 	}
-	e.tr.finishPending(end)
+	e.tr.FinishPending(end)
 	if err := e.out.Close(); err != nil {
 		e.addWarning(fmt.Sprintf("write test output: %v", err))
 	}
@@ -405,13 +406,13 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 
 	rep.Hangs = e.hangs
 	rep.Slow = e.slow
-	npkgs := len(e.tr.order)
+	npkgs := len(e.tr.Order)
 	if npkgs == 0 && e.text != nil {
 		npkgs = len(e.text.results)
 	}
-	rep.Totals = e.tr.counts.totals(npkgs)
-	rep.FailedPackages = e.tr.failedPkgs
-	rep.BuildFailures = e.tr.buildFailed
+	rep.Totals = totals(e.tr.Counts, npkgs)
+	rep.FailedPackages = e.tr.FailedUnits
+	rep.BuildFailures = e.tr.BuildFailed
 	rep.DurationSeconds = time.Since(e.start).Seconds()
 	if e.cfg.Input != nil {
 		e.inputTimes(rep)
@@ -447,7 +448,10 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-func (c Counts) totals(pkgs int) Totals {
+// Counts are the test totals of a run.
+type Counts = track.Counts
+
+func totals(c Counts, pkgs int) Totals {
 	return Totals{Passed: c.Passed, Failed: c.Failed, Skipped: c.Skipped, Hung: c.Hung, Packages: pkgs}
 }
 
@@ -529,7 +533,8 @@ func (e *engine) Event(ev *testjson.Event, raw []byte) {
 	} else if ev.Action == testjson.ActionOutput && isDumpStart(ev.Output) {
 		e.startPassive(ev, now)
 	}
-	e.tr.observe(ev, now)
+	ce := gotest.Event(ev)
+	e.tr.Observe(&ce, now)
 	if c := e.collectors[ev.Package]; c != nil && ev.Test == "" && isTerminal(ev.Action) {
 		c.finish()
 	}
@@ -562,12 +567,12 @@ func (e *engine) interrupt(cause error) {
 	e.mu.Lock()
 	e.stopping = true
 	var list []RunningTest
-	for _, p := range e.tr.pending() {
-		for _, t := range p.running() {
+	for _, p := range e.tr.Pending() {
+		for _, t := range p.Running() {
 			list = append(list, RunningTest{
-				Package: p.name, Unit: p.name, Test: t.name,
-				RunningSeconds: round2(now.Sub(t.started).Seconds()),
-				QuietSeconds:   round2(now.Sub(t.lastBeat).Seconds()),
+				Package: p.Name, Unit: p.Name, Test: t.Name,
+				RunningSeconds: round2(now.Sub(t.Started).Seconds()),
+				QuietSeconds:   round2(now.Sub(t.LastBeat).Seconds()),
 			})
 		}
 	}

@@ -65,8 +65,8 @@ func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, stri
 func (e *engine) pkgOfDir(dir string) string {
 	e.mu.Lock()
 	var pending []string
-	for _, p := range e.tr.pending() {
-		pending = append(pending, p.name)
+	for _, p := range e.tr.Pending() {
+		pending = append(pending, p.Name)
 	}
 	e.mu.Unlock()
 	for _, p := range pending {

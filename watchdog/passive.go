@@ -74,7 +74,7 @@ func isDumpStart(s string) bool {
 // itself (its -timeout alarm, or the runtime's deadlock detector). Called
 // with e.mu held, before the event is observed.
 func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
-	p := e.tr.pkgs[ev.Package]
+	p := e.tr.Units[ev.Package]
 	path := e.artifactPath(ev.Package, "goroutines.txt")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -88,9 +88,9 @@ func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
 		c.reason = c.reason[i:] // after output with no final newline
 	}
 	if p != nil {
-		for _, t := range p.runningLeaves() {
-			if !t.flagged {
-				c.leaves = append(c.leaves, t.name)
+		for _, t := range p.RunningLeaves() {
+			if !t.Flagged {
+				c.leaves = append(c.leaves, t.Name)
 			}
 		}
 	}
@@ -142,8 +142,8 @@ func (e *engine) diagnosePassive(c *collector) {
 			continue
 		}
 		h.Artifacts = map[string]string{"dump": c.path}
-		e.tr.counts.Hung++
-		e.tr.markHung(h.Package, h.Test)
+		e.tr.Counts.Hung++
+		e.tr.MarkHung(h.Package, h.Test)
 		e.addHang(h)
 		hangs = append(hangs, h)
 	}

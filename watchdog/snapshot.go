@@ -183,20 +183,20 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 // unflag takes back hangs that turned out to be slow tests: they count
 // again as running, and may stall again later. Called with e.mu held.
 func (e *engine) unflag(pkg string, hangs []*Hang) {
-	p := e.tr.pkgs[pkg]
+	p := e.tr.Units[pkg]
 	now := time.Now()
 	for _, h := range hangs {
 		if p != nil {
-			if t := p.tests[h.Test]; t != nil && h.Test != "" {
-				t.flagged = false
-				t.lastBeat = now
+			if t := p.Tests[h.Test]; t != nil && h.Test != "" {
+				t.Flagged = false
+				t.LastBeat = now
 			}
 			if h.Test == "" {
-				p.flagged = false
-				p.lastBeat = now
+				p.Flagged = false
+				p.LastBeat = now
 			}
 		}
-		e.tr.counts.Hung--
+		e.tr.Counts.Hung--
 		e.removeHang(h)
 		e.slow = append(e.slow, h)
 	}
@@ -376,8 +376,8 @@ func (e *engine) checkLive(now time.Time) {
 		if l.killing {
 			continue
 		}
-		p := e.tr.pkgs[pkg]
-		if p == nil || p.done {
+		p := e.tr.Units[pkg]
+		if p == nil || p.Done {
 			delete(e.live, pkg)
 			continue
 		}
@@ -385,12 +385,12 @@ func (e *engine) checkLive(now time.Time) {
 		alive := 0
 		for _, h := range l.hangs {
 			if h.Test == "" {
-				last = maxTime(last, p.lastBeat)
+				last = maxTime(last, p.LastBeat)
 				alive++
 				continue
 			}
-			if t := p.tests[h.Test]; t != nil && t.flagged {
-				last = maxTime(last, t.lastBeat)
+			if t := p.Tests[h.Test]; t != nil && t.Flagged {
+				last = maxTime(last, t.LastBeat)
 				alive++
 			}
 		}
@@ -400,7 +400,7 @@ func (e *engine) checkLive(now time.Time) {
 		}
 		if now.Sub(last) >= e.killAfter(l.hangs) {
 			l.killing = true
-			p.capturing = true
+			p.Capturing = true
 			e.wg.Add(1)
 			go e.killLive(l, now.Sub(last))
 		}
@@ -469,14 +469,14 @@ func (e *engine) recoverTest(pkg, test string, now time.Time) {
 	if l == nil || l.killing {
 		return
 	}
-	p := e.tr.pkgs[pkg]
+	p := e.tr.Units[pkg]
 	for _, h := range l.hangs {
 		if h.Test != test {
 			continue
 		}
-		if t := p.tests[test]; t != nil && t.flagged {
-			t.flagged = false
-			e.tr.counts.Hung--
+		if t := p.Tests[test]; t != nil && t.Flagged {
+			t.Flagged = false
+			e.tr.Counts.Hung--
 			e.removeHang(h)
 			h.Recovered = true
 			e.slow = append(e.slow, h)

@@ -12,6 +12,7 @@ const module = "github.com/hangdog/hangdog/"
 // core (ARCHITECTURE.md). A package added to the core goes here.
 var corePackages = []string{
 	"watchdog/internal/core",
+	"watchdog/internal/core/track",
 	"watchdog/internal/proc",
 	"watchdog/internal/forensics",
 	"watchdog/internal/history",
