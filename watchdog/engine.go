@@ -76,8 +76,7 @@ type engine struct {
 	madeDir   bool
 	base      string
 
-	lookupOnce sync.Once
-	modules    []string
+	look *gotest.Lookup // package directories, test binaries, modules
 
 	text      *textLog  // analyze: the input's non-JSON text
 	empty     bool      // analyze: the input held nothing to read
@@ -103,7 +102,6 @@ type engine struct {
 	// interruptedTests are the tests that were running when a signal
 	// stopped the run.
 	interruptedTests []RunningTest
-	pkgDirs          map[string]string
 	wg               sync.WaitGroup
 }
 
@@ -155,7 +153,6 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		tr:         track.New(),
 		collectors: make(map[string]*collector),
 		warned:     make(map[string]bool),
-		pkgDirs:    make(map[string]string),
 		live:       make(map[string]*liveHang),
 	}
 	e.tr.Record = cfg.RecordTests || cfg.JUnitFile != "" || cfg.HTMLFile != "" ||
@@ -163,6 +160,11 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 	if e.log == nil {
 		e.log = zap.NewNop()
 	}
+	lookGo := cfg.Go
+	if lookGo == "" || len(cfg.RawCommand) > 0 {
+		lookGo = "go"
+	}
+	e.look = &gotest.Lookup{Go: lookGo, Env: cfg.Env}
 	if cfg.HistoryFile == "auto" {
 		path, err := e.defaultHistory()
 		if err != nil {
@@ -227,6 +229,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		return fail(fmt.Errorf("resolve directory: %w", err))
 	}
 	e.base = abs
+	e.look.Dir = abs
 	rep.Dir = abs
 	if err := e.makeArtifactsDir(); err != nil {
 		return fail(err)

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/watchdog/internal/forensics"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
@@ -70,7 +71,7 @@ func (e *engine) pkgOfDir(dir string) string {
 	}
 	e.mu.Unlock()
 	for _, p := range pending {
-		if sameDir(e.pkgDir(p), dir) {
+		if gotest.SameDir(e.pkgDir(p), dir) {
 			return p
 		}
 	}

@@ -23,6 +23,7 @@ func (e *engine) defaultHistory() (string, error) {
 		return "", err
 	}
 	e.base = abs
+	e.look.Dir = abs
 	out, err := e.goList("list", "-m", "-f", "{{.Dir}}")
 	root := abs
 	if err == nil {

@@ -5,6 +5,8 @@
 // deps_test.go and ARCHITECTURE.md).
 package core
 
+import "github.com/hangdog/hangdog/watchdog/internal/proc"
+
 // A unit is what a runner runs in one process: the test binary of a Go
 // package, later a pytest worker. Units and tests are named by the runner;
 // the core only compares and prints the names.
@@ -38,4 +40,12 @@ type Rerunner interface {
 	// goes through Command like the user's arguments. It does not change
 	// user.
 	RerunArgs(user []string, unit, test string) []string
+}
+
+// ProcessFinder finds the process that runs a unit, for a snapshot.
+type ProcessFinder interface {
+	// FindProcess returns the process of unit among the descendants of
+	// the process root; nil and no error when none runs it (not yet, or
+	// no more).
+	FindProcess(root int, unit string) (*proc.Process, error)
 }
