@@ -14,6 +14,7 @@ import (
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/core/track"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
 
@@ -315,7 +316,7 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 	}
 	e.mu.Unlock()
 	if d != nil {
-		diag := diagnose(d, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
+		diag := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
 		e.mu.Lock()
 		for i, h := range hangs {
 			if i < len(diag) {

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/stackparse"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 )
 
@@ -160,7 +161,7 @@ func (e *engine) diagnosePassive(c *collector) {
 // the tests running when it began), with how long each had run. ok is
 // false for a dump that shows no hang (a panic, a stack print).
 func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reason string) ([]*Hang, bool) {
-	tests := runningLeaves(d.RunningTests)
+	tests := gotest.RunningLeaves(d.RunningTests)
 	if len(tests) == 0 {
 		tests = leaves
 	}
@@ -168,7 +169,7 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 		// The alarm fires only while tests run: with no list (Go
 		// before 1.20) and no log to tell, the tests are those whose
 		// functions the dump shows running.
-		tests = dumpTests(d)
+		tests = gotest.DumpTests(d)
 	}
 	phase := PhaseTest
 	if len(tests) == 0 {
@@ -192,7 +193,7 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	for _, rt := range d.RunningTests {
 		durations[rt.Name] = rt.Duration
 	}
-	hangs := diagnose(d, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
+	hangs := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
 	for _, h := range hangs {
 		h.Package = pkg
 		h.Capture = capture
@@ -212,23 +213,4 @@ func (e *engine) alreadyHung(pkg, test string) bool {
 		}
 	}
 	return false
-}
-
-// runningLeaves returns the tests of a running tests list that have no
-// subtest in the list.
-func runningLeaves(list []stackparse.RunningTest) []string {
-	var out []string
-	for _, t := range list {
-		leaf := true
-		for _, u := range list {
-			if strings.HasPrefix(u.Name, t.Name+"/") {
-				leaf = false
-				break
-			}
-		}
-		if leaf {
-			out = append(out, t.Name)
-		}
-	}
-	return out
 }

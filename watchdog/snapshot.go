@@ -15,6 +15,7 @@ import (
 
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
 
@@ -81,7 +82,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 	// deadlock (nothing happens), telling for contention that crawls. The
 	// CPU profile only when a goroutine is on a CPU (see perturb.go).
 	win := agent.Req{CPU: cpuWindow, Heap: true, Block: true, Mutex: true}
-	if !onCPU(d1) {
+	if !gotest.OnCPU(d1) {
 		win.CPU = 0
 		notes = append(notes, "cpu: not taken: no goroutine was running in the first dump (the profile's buffers could bring on a garbage collection)")
 	}
@@ -120,7 +121,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		arts["dump"] = g1
 	}
 	cpuFrac, hot := cpuProfile(cpu, d2.GOROOT, e.userModules())
-	diag := diagnose(d2, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
+	diag := gotest.Diagnose(d2, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
 
 	e.mu.Lock()
 	var moving []*Hang
@@ -136,13 +137,13 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		if i < len(diag) {
 			mergeDiagnosis(h, diag[i])
 		}
-		if phase == PhaseTestMain && allAsleep(d1) && allAsleep(d2) {
-			h.Summary += "; " + deadlockNote
+		if phase == PhaseTestMain && gotest.AllAsleep(d1) && gotest.AllAsleep(d2) {
+			h.Summary += "; " + gotest.DeadlockNote
 		}
 		h.Verdict, h.Changed = verdict(d1, d2, h, cpuFrac, hot)
 		h.CPUPercent = round2(cpuFrac * 100)
 		if hot.Func != "" && (h.Verdict == "spinning" || h.State == "running" || h.State == "runnable") {
-			h.HotFunction = fmt.Sprintf("%s (%s)", hot.Func, relLocation(hot, e.base))
+			h.HotFunction = fmt.Sprintf("%s (%s)", hot.Func, gotest.RelLocation(hot, e.base))
 		}
 		switch h.Verdict {
 		case "spinning":

@@ -1,7 +1,9 @@
 // Package gotest is the go test adapter of hangdog's engine: it knows go
 // test's command line (which flags take a value, -json, package patterns,
-// -run/-skip, vet) and the go command's toolchain questions. Package
-// watchdog uses it through the interfaces of internal/core.
+// -run/-skip, vet), turns test2json events into the core's, finds a
+// package's test binary, and reads goroutine dumps into per-test
+// diagnoses and the summaries of `hangdog stacks`. Package watchdog uses
+// it, through the interfaces of internal/core where they exist.
 package gotest
 
 import "github.com/hangdog/hangdog/watchdog/internal/core"
