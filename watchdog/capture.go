@@ -13,6 +13,7 @@ import (
 
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
+	"github.com/hangdog/hangdog/watchdog/internal/core"
 	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
@@ -110,7 +111,7 @@ func (e *engine) checkStalls(now time.Time) {
 			}
 		}
 		for _, h := range hangs {
-			h.AlsoStopped = withoutAncestors(others, names)
+			h.AlsoStopped = withoutAncestors(e.runner, others, names)
 		}
 		e.wg.Add(1)
 		go e.captureTests(st.Unit, names, hangs, b.join())
@@ -119,12 +120,12 @@ func (e *engine) checkStalls(now time.Time) {
 
 // withoutAncestors drops from list the parents of the stalled tests: they
 // wait for them and are not worth naming.
-func withoutAncestors(list, stalled []string) []string {
+func withoutAncestors(n core.Namer, list, stalled []string) []string {
 	var out []string
 	for _, o := range list {
 		anc := false
 		for _, s := range stalled {
-			if strings.HasPrefix(s, o+"/") {
+			if isAncestor(n, o, s) {
 				anc = true
 				break
 			}
@@ -134,6 +135,17 @@ func withoutAncestors(list, stalled []string) []string {
 		}
 	}
 	return out
+}
+
+// isAncestor reports whether test a is a parent, grandparent, … of test b
+// by their names.
+func isAncestor(n core.Namer, a, b string) bool {
+	for q, ok := n.Parent(b); ok; q, ok = n.Parent(q) {
+		if q == a {
+			return true
+		}
+	}
+	return false
 }
 
 // captureTests captures the binary of pkg where tests have stalled.

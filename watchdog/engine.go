@@ -110,6 +110,7 @@ type engine struct {
 type goRunner interface {
 	core.CommandBuilder
 	core.Rerunner
+	core.Namer
 }
 
 // syncWriter serialises writes of whole messages from several goroutines.
@@ -150,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		log:        cfg.Logger,
 		stderr:     &syncWriter{w: cfg.Stderr},
 		start:      time.Now(),
-		tr:         track.New(),
+		tr:         track.New(gotest.Runner{}),
 		collectors: make(map[string]*collector),
 		warned:     make(map[string]bool),
 		live:       make(map[string]*liveHang),

@@ -49,3 +49,14 @@ type ProcessFinder interface {
 	// no more).
 	FindProcess(root int, unit string) (*proc.Process, error)
 }
+
+// Namer knows how a runner names its tests.
+type Namer interface {
+	// Parent returns the name test would have if it were the test it is
+	// nested in: "TestA/sub" → "TestA" for Go, and false for a name with
+	// no parent. A runner whose names may hold the separator inside a
+	// part (a Go subtest's name may contain '/') gives every candidate in
+	// turn: callers walk Parent until it says false and take the names
+	// that exist.
+	Parent(test string) (string, bool)
+}

@@ -72,6 +72,11 @@ func TestRunner(t *testing.T) {
 	if !r.Verbose([]string{"-v"}) || r.Verbose(nil) {
 		t.Error("Verbose wrong")
 	}
+	for name, want := range map[string]string{"TestA/sub/x": "TestA/sub", "TestA/sub": "TestA", "TestA": "", "/x": ""} {
+		if got, ok := r.Parent(name); got != want || ok != (want != "") {
+			t.Errorf("Parent(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
 }
 
 func TestVetOffAndSpeedVariant(t *testing.T) {

@@ -19,7 +19,7 @@ func trackStream(t *testing.T, file string) map[string]report.TestRun {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr := track.New()
+	tr := track.New(Runner{})
 	tr.Record = true
 	h := &eventFunc{fn: func(e *testjson.Event) {
 		ce := Event(e)

@@ -6,7 +6,11 @@
 // it, through the interfaces of internal/core where they exist.
 package gotest
 
-import "github.com/hangdog/hangdog/watchdog/internal/core"
+import (
+	"strings"
+
+	"github.com/hangdog/hangdog/watchdog/internal/core"
+)
 
 // Runner is the go test adapter. Its zero value is ready to use.
 type Runner struct{}
@@ -15,6 +19,7 @@ type Runner struct{}
 var (
 	_ core.CommandBuilder = Runner{}
 	_ core.Rerunner       = Runner{}
+	_ core.Namer          = Runner{}
 )
 
 // Name implements core.Runner.
@@ -32,4 +37,15 @@ func (Runner) Verbose(user []string) bool { return Verbose(user) }
 // RerunArgs).
 func (Runner) RerunArgs(user []string, pkg, test string) []string {
 	return RerunArgs(user, pkg, test)
+}
+
+// Parent implements core.Namer: a subtest's name is its parent's, '/', and
+// its own (which may contain '/' too). A name that starts with '/' has no
+// parent.
+func (Runner) Parent(test string) (string, bool) {
+	i := strings.LastIndexByte(test, '/')
+	if i <= 0 {
+		return "", false
+	}
+	return test[:i], true
 }

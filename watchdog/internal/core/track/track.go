@@ -6,7 +6,6 @@ package track
 
 import (
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/hangdog/hangdog/watchdog/internal/core"
@@ -45,6 +44,7 @@ type Unit struct {
 	Capturing bool  // a capture is in progress for this package
 	SawBinary bool  // its test binary was seen running
 	out       *tail // package-level output, when tests are recorded
+	namer     core.Namer
 }
 
 // Counts are the test totals of a run.
@@ -76,17 +76,20 @@ type Tracker struct {
 	// that did not build, in the order their results came.
 	FailedUnits,
 	BuildFailed []string
+
+	namer core.Namer
 }
 
-// New returns an empty tracker.
-func New() *Tracker {
-	return &Tracker{Units: make(map[string]*Unit)}
+// New returns an empty tracker of tests named as n names them (which test
+// is a subtest of which).
+func New(n core.Namer) *Tracker {
+	return &Tracker{Units: make(map[string]*Unit), namer: n}
 }
 
 func (tr *Tracker) unit(name string, now time.Time) *Unit {
 	p := tr.Units[name]
 	if p == nil {
-		p = &Unit{Name: name, Started: now, Tests: make(map[string]*Test)}
+		p = &Unit{Name: name, Started: now, Tests: make(map[string]*Test), namer: tr.namer}
 		if tr.Record {
 			p.out = new(tail)
 		}
@@ -97,10 +100,10 @@ func (tr *Tracker) unit(name string, now time.Time) *Unit {
 }
 
 // parentOf returns the running test that name is a subtest of, choosing
-// the longest existing prefix at a '/' (subtest names may contain '/').
+// the nearest existing parent (a Go subtest's name may contain '/').
 func (p *Unit) parentOf(name string) *Test {
-	for i := strings.LastIndexByte(name, '/'); i > 0; i = strings.LastIndexByte(name[:i], '/') {
-		if t := p.Tests[name[:i]]; t != nil {
+	for q, ok := p.namer.Parent(name); ok; q, ok = p.namer.Parent(q) {
+		if t := p.Tests[q]; t != nil {
 			return t
 		}
 	}
@@ -115,11 +118,11 @@ func (p *Unit) beat(name string, now time.Time) {
 		if t != nil {
 			t.LastBeat = now
 		}
-		i := strings.LastIndexByte(name, '/')
-		if i <= 0 {
+		q, ok := p.namer.Parent(name)
+		if !ok {
 			return
 		}
-		name = name[:i]
+		name = q
 		t = p.Tests[name]
 	}
 }
@@ -351,8 +354,8 @@ func (p *Unit) RunningLeaves() []*Test {
 		if t.Paused {
 			continue
 		}
-		for i := strings.LastIndexByte(name, '/'); i > 0; i = strings.LastIndexByte(name[:i], '/') {
-			notLeaf[name[:i]] = true
+		for q, ok := p.namer.Parent(name); ok; q, ok = p.namer.Parent(q) {
+			notLeaf[q] = true
 		}
 	}
 	var out []*Test

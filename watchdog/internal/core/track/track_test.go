@@ -9,6 +9,30 @@ import (
 	"github.com/hangdog/hangdog/watchdog/internal/core"
 )
 
+// slash names tests as go test does (the rule itself is the go test
+// adapter's; this copy keeps the core's tests free of adapters).
+type slash struct{}
+
+func (slash) Parent(s string) (string, bool) {
+	i := strings.LastIndexByte(s, '/')
+	if i <= 0 {
+		return "", false
+	}
+	return s[:i], true
+}
+
+// colons names tests as a runner whose ids nest with "::" and hold '/' in
+// their file part (pytest's node ids).
+type colons struct{}
+
+func (colons) Parent(s string) (string, bool) {
+	i := strings.LastIndex(s, "::")
+	if i < 0 {
+		return "", false
+	}
+	return s[:i], true
+}
+
 func ev(action core.Action, pkg, test string) *core.Event {
 	return &core.Event{Action: action, Unit: pkg, Test: test}
 }
@@ -135,7 +159,7 @@ func TestTrackerStalls(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			t0 := time.Unix(1000, 0)
-			tr := New()
+			tr := New(slash{})
 			for _, s := range tc.steps {
 				tr.Observe(s.e, t0.Add(s.at))
 			}
@@ -150,7 +174,7 @@ func TestTrackerStalls(t *testing.T) {
 func TestTrackerFlaggedNotReported(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1000, 0)
-	tr := New()
+	tr := New(slash{})
 	tr.Observe(ev("run", "p", "TestA"), t0)
 	th := func(string, string) time.Duration { return time.Second }
 	st := tr.Stalls(t0.Add(2*time.Second), th)
@@ -170,7 +194,7 @@ func TestTrackerFlaggedNotReported(t *testing.T) {
 
 func TestTrackerCounts(t *testing.T) {
 	t.Parallel()
-	tr := New()
+	tr := New(slash{})
 	now := time.Now()
 	for _, e := range []*core.Event{
 		ev("run", "p", "A"), ev("pass", "p", "A"),
@@ -214,7 +238,7 @@ func TestTail(t *testing.T) {
 
 func TestTrackerRecords(t *testing.T) {
 	t.Parallel()
-	tr := New()
+	tr := New(slash{})
 	tr.Record = true
 	t0 := time.Unix(1000, 0)
 	steps := []*core.Event{
@@ -242,5 +266,29 @@ func TestTrackerRecords(t *testing.T) {
 	tr.MarkHung("p", "C")
 	if tr.Tests[2].Result != "hung" {
 		t.Errorf("markHung: %+v", tr.Tests[2])
+	}
+}
+
+// TestTrackerNamer: which test is a parent comes from the runner's Namer,
+// not from a '/' in the name.
+func TestTrackerNamer(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	th := func(string, string) time.Duration { return time.Second }
+	const parent, child = "tests/db/test_a.py::TestLock", "tests/db/test_a.py::TestLock::test_x[a/b]"
+	tr := New(colons{})
+	tr.Observe(ev("run", "w0", parent), t0)
+	tr.Observe(ev("run", "w0", child), t0)
+	tr.Observe(ev("run", "w0", "tests/db"), t0) // a '/' prefix of both, but no parent
+	if got, want := names(tr.Stalls(t0.Add(2*time.Second), th)), map[string][]string{"w0": {child, "tests/db"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stalls = %v, want %v", got, want)
+	}
+	// The child's events are the parent's heartbeats too.
+	tr.Observe(ev("output", "w0", child), t0.Add(5*time.Second))
+	if got := tr.Units["w0"].Tests[parent].LastBeat; !got.Equal(t0.Add(5 * time.Second)) {
+		t.Errorf("parent's last beat %v, want the child's output's", got)
+	}
+	if got := tr.Units["w0"].Tests["tests/db"].LastBeat; !got.Equal(t0) {
+		t.Errorf("a '/' prefix got the child's heartbeat: %v", got)
 	}
 }
