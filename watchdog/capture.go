@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -18,50 +16,6 @@ import (
 	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
-
-// slug makes a package path usable in a file name.
-func slug(pkg string) string {
-	r := strings.NewReplacer("/", "_", "\\", "_", ":", "_", " ", "_")
-	return r.Replace(pkg)
-}
-
-func (e *engine) artifactPath(pkg, kind string) string {
-	e.seq++
-	return filepath.Join(e.artifacts, fmt.Sprintf("%s-%d.%s", slug(pkg), e.seq, kind))
-}
-
-// barrier makes the captures started in one tick look before any of them
-// stops a binary: when two packages' binaries deadlock on each other,
-// SIGQUIT to one frees the other, which must be seen stuck first.
-type barrier struct {
-	wg sync.WaitGroup
-}
-
-// arrival is one capture's place at a barrier; arrive is idempotent.
-type arrival struct {
-	b    *barrier
-	once sync.Once
-}
-
-func (b *barrier) join() *arrival {
-	b.wg.Add(1)
-	return &arrival{b: b}
-}
-
-// arrive marks this capture ready to stop its binary.
-func (a *arrival) arrive() { a.once.Do(a.b.wg.Done) }
-
-// wait arrives and waits for every other capture of the tick, for at most
-// a few seconds (a capture stuck in forensics must not hold the others).
-func (a *arrival) wait() {
-	a.arrive()
-	done := make(chan struct{})
-	go func() { a.b.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
-}
 
 // checkStalls looks for tests and packages quiet past their threshold and
 // starts a capture for each. It runs on every tick.
@@ -481,21 +435,4 @@ func (e *engine) parseDump(path string) (*stackparse.Dump, error) {
 		}
 	}
 	return best, err
-}
-
-// writeHangArtifacts writes the parsed report of hangs next to their dump.
-func (e *engine) writeHangArtifacts(pkg string, hangs []*Hang) {
-	e.mu.Lock()
-	path := e.artifactPath(pkg, "hang.json")
-	for _, h := range hangs {
-		if h.Artifacts == nil {
-			h.Artifacts = map[string]string{}
-		}
-		h.Artifacts["report"] = path
-	}
-	err := writeJSONFile(path, hangs)
-	if err != nil {
-		e.addWarning(err.Error())
-	}
-	e.mu.Unlock()
 }

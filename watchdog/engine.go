@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,43 +24,8 @@ import (
 	"github.com/hangdog/hangdog/watchdog/internal/history"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/internal/status"
-	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
-
-// Exit codes of a run, in one place. cmd/hangdog maps errors onto these.
-const (
-	ExitOK          = 0   // every test passed
-	ExitFailed      = 1   // a test failed, a package failed to build, or go test failed
-	ExitUsage       = 2   // hangdog was called wrongly
-	ExitHung        = 3   // at least one hang was detected (wins over ExitFailed)
-	ExitInternal    = 4   // hangdog itself failed (could not start go, write a report)
-	ExitInterrupted = 130 // SIGINT; SIGTERM gives 143 (128 + signal number)
-)
-
-// InterruptedError is the cause given to the context when the run is
-// stopped by a signal.
-type InterruptedError struct{ Signal os.Signal }
-
-func (e *InterruptedError) Error() string { return "interrupted by " + signalName(e.Signal) }
-
-// ExitCode is 128 + the signal number, as shells report it.
-func (e *InterruptedError) ExitCode() int {
-	if s, ok := e.Signal.(syscall.Signal); ok {
-		return 128 + int(s)
-	}
-	return ExitInterrupted
-}
-
-func signalName(s os.Signal) string {
-	switch s {
-	case os.Interrupt:
-		return "SIGINT"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	}
-	return s.String()
-}
 
 // engine is the state of one run. mu guards everything below it.
 type engine struct {
@@ -111,23 +75,6 @@ type goRunner interface {
 	core.CommandBuilder
 	core.Rerunner
 	core.Namer
-}
-
-// syncWriter serialises writes of whole messages from several goroutines.
-type syncWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	err error
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, err := s.w.Write(p)
-	if err != nil && s.err == nil {
-		s.err = err
-	}
-	return n, err
 }
 
 // Run runs the suite as configured, watches it, and returns the report of
@@ -459,20 +406,6 @@ func totals(c Counts, pkgs int) Totals {
 	return Totals{Passed: c.Passed, Failed: c.Failed, Skipped: c.Skipped, Hung: c.Hung, Packages: pkgs}
 }
 
-// teeWriter copies the raw stream to --jsonfile. A write error is kept
-// and reported at the end; it never stops the run.
-type teeWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (t *teeWriter) Write(p []byte) (int, error) {
-	if t.err == nil {
-		_, t.err = t.w.Write(p)
-	}
-	return len(p), nil
-}
-
 func (e *engine) makeArtifactsDir() error {
 	if e.cfg.ArtifactsDir == "" {
 		d, err := os.MkdirTemp("", "hangdog-")
@@ -512,141 +445,4 @@ func (e *engine) addWarning(msg string) { e.warnings = append(e.warnings, msg) }
 func (e *engine) addHang(h *Hang) {
 	h.Unit = h.Package
 	e.hangs = append(e.hangs, h)
-}
-
-// Event implements testjson.Handler.
-func (e *engine) Event(ev *testjson.Event, raw []byte) {
-	now := time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.cfg.Offline && !ev.Time.IsZero() {
-		now = ev.Time
-		if now.After(e.lastTime) {
-			e.lastTime = now
-		}
-		if e.firstTime.IsZero() || now.Before(e.firstTime) {
-			e.firstTime = now
-		}
-	}
-	if ev.Test != "" && len(e.live) > 0 && ev.Action != testjson.ActionPause {
-		e.recoverTest(ev.Package, ev.Test, now)
-	}
-	show := true
-	if c := e.collectors[ev.Package]; c != nil {
-		show = c.take(ev, now)
-	} else if ev.Action == testjson.ActionOutput && isDumpStart(ev.Output) {
-		e.startPassive(ev, now)
-	}
-	ce := gotest.Event(ev)
-	e.tr.Observe(&ce, now)
-	if c := e.collectors[ev.Package]; c != nil && ev.Test == "" && isTerminal(ev.Action) {
-		c.finish()
-	}
-	if show {
-		e.out.Event(ev)
-	}
-}
-
-// Text implements testjson.Handler.
-func (e *engine) Text(chunk []byte, end bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.text != nil {
-		// An analysed log is the user's own file: it is read for
-		// dumps, not printed again.
-		e.text.write(chunk, end)
-		return
-	}
-	e.out.Text(chunk, end)
-}
-
-func isTerminal(a testjson.Action) bool {
-	return a == testjson.ActionPass || a == testjson.ActionFail || a == testjson.ActionSkip
-}
-
-// interrupt stops the run on a signal: it lists the tests that were
-// running and kills every process of the run.
-func (e *engine) interrupt(cause error) {
-	now := time.Now()
-	e.mu.Lock()
-	e.stopping = true
-	var list []RunningTest
-	for _, p := range e.tr.Pending() {
-		for _, t := range p.Running() {
-			list = append(list, RunningTest{
-				Package: p.Name, Unit: p.Name, Test: t.Name,
-				RunningSeconds: round2(now.Sub(t.Started).Seconds()),
-				QuietSeconds:   round2(now.Sub(t.LastBeat).Seconds()),
-			})
-		}
-	}
-	e.interruptedTests = list
-	e.mu.Unlock()
-
-	var b strings.Builder
-	fmt.Fprintf(&b, "hangdog: %v: stopping the run\n", cause)
-	if len(list) == 0 {
-		b.WriteString("hangdog: no test was running\n")
-	} else {
-		b.WriteString("hangdog: tests still running:\n")
-		sort.SliceStable(list, func(i, j int) bool { return list[i].RunningSeconds > list[j].RunningSeconds })
-		for _, t := range list {
-			fmt.Fprintf(&b, "    %s %s (running %s, quiet %s)\n", t.Package, t.Test,
-				fmtSeconds(t.RunningSeconds), fmtSeconds(t.QuietSeconds))
-		}
-	}
-	io.WriteString(e.stderr, b.String())
-	e.log.Info("interrupted", zap.Error(cause), zap.Int("running", len(list)))
-	e.killAll()
-}
-
-// killAll kills every process of the run: the child's process group and
-// every descendant (a test may have moved a child to a group of its own).
-func (e *engine) killAll() {
-	if e.rootPID <= 0 {
-		return
-	}
-	_ = proc.KillTree(e.rootPID)
-	_ = proc.SignalGroup(e.rootPID, syscall.SIGKILL)
-}
-
-func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
-
-func fmtSeconds(s float64) string {
-	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
-}
-
-// scan reads the stream. Reading a live input that a signal interrupts
-// cannot always be unblocked (standard input): the scan is then left to
-// finish on its own and the run ends.
-func (e *engine) scan(ctx context.Context, r io.Reader) error {
-	if e.cfg.Input == nil {
-		return (&testjson.Scanner{}).Scan(r, e)
-	}
-	done := make(chan error, 1)
-	go func() { done <- (&testjson.Scanner{}).Scan(r, e) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return nil
-	}
-}
-
-// every calls f every d in a goroutine of wg until done is closed.
-func every(wg *sync.WaitGroup, done <-chan struct{}, d time.Duration, f func(time.Time)) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				f(now)
-			}
-		}
-	}()
 }
