@@ -409,7 +409,7 @@ func cmdString(argv []string) string {
 }
 
 // mergeDiagnosis copies what the dump told about a hang into h.
-func mergeDiagnosis(h, d *Hang) {
+func mergeDiagnosis(h *Hang, d core.Diagnosis) {
 	if h.Phase == PhaseTest && d.Phase == PhaseCleanup {
 		h.Phase = PhaseCleanup
 	}

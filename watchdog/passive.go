@@ -193,8 +193,11 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	for _, rt := range d.RunningTests {
 		durations[rt.Name] = rt.Duration
 	}
-	hangs := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
-	for _, h := range hangs {
+	diag := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
+	hangs := make([]*Hang, 0, len(diag))
+	for _, g := range diag {
+		h := &Hang{Test: g.Test, Phase: g.Phase, State: g.State, Location: g.Location, Summary: g.Summary, Goroutines: g.Goroutines}
+		hangs = append(hangs, h)
 		h.Package = pkg
 		h.Capture = capture
 		h.StalledForSeconds = durations[h.Test].Seconds()

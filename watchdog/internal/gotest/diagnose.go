@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hangdog/hangdog/stackparse"
+	"github.com/hangdog/hangdog/watchdog/internal/core"
 )
 
 // diagInput is what the engine knows about a hang before reading the dump.
@@ -31,9 +32,16 @@ type DiagInput struct {
 }
 
 // Diagnose explains the hangs of one package from its goroutine dump (see
-// diagnose): the go test adapter's diagnosis of a snapshot.
-func Diagnose(d *stackparse.Dump, in DiagInput) []*Hang {
-	return diagnose(d, diagInput{pkg: in.Pkg, tests: in.Tests, phase: in.Phase, modules: in.Modules, base: in.Base})
+// diagnose): the go test adapter's diagnosis of a snapshot, one per
+// stalled test in the order of in.Tests (or one for a package-level
+// stall).
+func Diagnose(d *stackparse.Dump, in DiagInput) []core.Diagnosis {
+	hangs := diagnose(d, diagInput{pkg: in.Pkg, tests: in.Tests, phase: in.Phase, modules: in.Modules, base: in.Base})
+	out := make([]core.Diagnosis, len(hangs))
+	for i, h := range hangs {
+		out[i] = core.Diagnosis{Test: h.Test, Phase: h.Phase, State: h.State, Location: h.Location, Summary: h.Summary, Goroutines: h.Goroutines}
+	}
+	return out
 }
 
 // diagnose explains the hangs of one package from its goroutine dump. It
