@@ -266,7 +266,7 @@ func (e *engine) diagnoseText() {
 			}
 			h.Artifacts = map[string]string{"log": t.path, "dump_line": fmt.Sprint(d.StartLine)}
 			h.ThresholdReason = "the test binary's own dump"
-			e.tr.counts.Hung++
+			e.tr.Counts.Hung++
 			if t.record && h.Test != "" {
 				t.tests = append(t.tests, report.TestRun{Package: pkg, Test: h.Test, Result: "hung", ElapsedSeconds: h.StalledForSeconds})
 				for i := range t.packages {
@@ -275,7 +275,7 @@ func (e *engine) diagnoseText() {
 					}
 				}
 			}
-			e.hangs = append(e.hangs, h)
+			e.addHang(h)
 			hangs = append(hangs, h)
 		}
 		e.printHangsLocked(hangs)
@@ -325,7 +325,7 @@ func (e *EmptyInputError) Error() string {
 // Called at the end with e.mu held.
 func (e *engine) emptyInput() *EmptyInputError {
 	t := e.text
-	if t == nil || len(e.tr.order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || t.runLines > 0 || len(e.hangs) > 0 {
+	if t == nil || len(e.tr.Order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || t.runLines > 0 || len(e.hangs) > 0 {
 		return nil
 	}
 	return &EmptyInputError{Lines: t.line}
@@ -339,26 +339,26 @@ func (e *engine) offlineStalls() {
 	if e.lastTime.IsZero() {
 		return
 	}
-	for _, st := range e.tr.stalls(e.lastTime, e.thresholdDur) {
-		tests := st.tests
+	for _, st := range e.tr.Stalls(e.lastTime, e.thresholdDur) {
+		tests := st.Tests
 		if len(tests) == 0 {
-			h := &Hang{Package: st.pkg, Phase: PhaseTestMain, Capture: "none", Goroutines: []GoroutineGroup{},
-				StalledForSeconds: round2(st.quiet.Seconds()), ThresholdSeconds: st.threshold.Seconds(), ThresholdReason: "--stall"}
-			h.Summary = fmt.Sprintf("%s: the stream ends while the package had been quiet for %s with no test running (init, TestMain, or a child holding its output)", st.pkg, fmtSeconds(h.StalledForSeconds))
-			e.tr.counts.Hung++
-			e.hangs = append(e.hangs, h)
+			h := &Hang{Package: st.Unit, Phase: PhaseTestMain, Capture: "none", Goroutines: []GoroutineGroup{},
+				StalledForSeconds: round2(st.Quiet.Seconds()), ThresholdSeconds: st.Threshold.Seconds(), ThresholdReason: "--stall"}
+			h.Summary = fmt.Sprintf("%s: the stream ends while the package had been quiet for %s with no test running (init, TestMain, or a child holding its output)", st.Unit, fmtSeconds(h.StalledForSeconds))
+			e.tr.Counts.Hung++
+			e.addHang(h)
 			continue
 		}
 		for _, t := range tests {
-			th, why := e.threshold(st.pkg, t.name)
-			q := e.lastTime.Sub(t.lastBeat)
-			h := &Hang{Package: st.pkg, Test: t.name, Phase: PhaseTest, Capture: "none", Goroutines: []GoroutineGroup{},
+			th, why := e.threshold(st.Unit, t.Name)
+			q := e.lastTime.Sub(t.LastBeat)
+			h := &Hang{Package: st.Unit, Test: t.Name, Phase: PhaseTest, Capture: "none", Goroutines: []GoroutineGroup{},
 				StalledForSeconds: round2(q.Seconds()), ThresholdSeconds: th.Seconds(), ThresholdReason: why}
 			h.Summary = fmt.Sprintf("%s: the stream ends while the test had been running for %s and quiet for %s (no goroutine dump in the stream)",
-				t.name, fmtSeconds(e.lastTime.Sub(t.started).Seconds()), fmtSeconds(q.Seconds()))
-			t.flagged = true
-			e.tr.counts.Hung++
-			e.hangs = append(e.hangs, h)
+				t.Name, fmtSeconds(e.lastTime.Sub(t.Started).Seconds()), fmtSeconds(q.Seconds()))
+			t.Flagged = true
+			e.tr.Counts.Hung++
+			e.addHang(h)
 		}
 	}
 	var cut []*Hang

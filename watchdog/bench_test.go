@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/internal/format"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 )
 
@@ -70,7 +72,7 @@ func BenchmarkEngineStream(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				e := &engine{tr: newTracker(), out: out, collectors: map[string]*collector{}}
+				e := &engine{tr: track.New(gotest.Runner{}), out: out, collectors: map[string]*collector{}}
 				r := &peakReader{r: bytes.NewReader(stream), base: liveHeap()}
 				if err := (&testjson.Scanner{}).Scan(r, e); err != nil {
 					b.Fatal(err)

@@ -4,61 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
+	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/track"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
-
-// slug makes a package path usable in a file name.
-func slug(pkg string) string {
-	r := strings.NewReplacer("/", "_", "\\", "_", ":", "_", " ", "_")
-	return r.Replace(pkg)
-}
-
-func (e *engine) artifactPath(pkg, kind string) string {
-	e.seq++
-	return filepath.Join(e.artifacts, fmt.Sprintf("%s-%d.%s", slug(pkg), e.seq, kind))
-}
-
-// barrier makes the captures started in one tick look before any of them
-// stops a binary: when two packages' binaries deadlock on each other,
-// SIGQUIT to one frees the other, which must be seen stuck first.
-type barrier struct {
-	wg sync.WaitGroup
-}
-
-// arrival is one capture's place at a barrier; arrive is idempotent.
-type arrival struct {
-	b    *barrier
-	once sync.Once
-}
-
-func (b *barrier) join() *arrival {
-	b.wg.Add(1)
-	return &arrival{b: b}
-}
-
-// arrive marks this capture ready to stop its binary.
-func (a *arrival) arrive() { a.once.Do(a.b.wg.Done) }
-
-// wait arrives and waits for every other capture of the tick, for at most
-// a few seconds (a capture stuck in forensics must not hold the others).
-func (a *arrival) wait() {
-	a.arrive()
-	done := make(chan struct{})
-	go func() { a.b.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
-}
 
 // checkStalls looks for tests and packages quiet past their threshold and
 // starts a capture for each. It runs on every tick.
@@ -70,10 +27,10 @@ func (e *engine) checkStalls(now time.Time) {
 	}
 	e.checkLive(now)
 	b := new(barrier)
-	for _, st := range e.tr.stalls(now, e.thresholdDur) {
-		p := e.tr.pkgs[st.pkg]
-		p.capturing = true
-		if len(st.tests) == 0 {
+	for _, st := range e.tr.Stalls(now, e.thresholdDur) {
+		p := e.tr.Units[st.Unit]
+		p.Capturing = true
+		if len(st.Tests) == 0 {
 			e.wg.Add(1)
 			go e.capturePackage(st, b.join())
 			continue
@@ -81,48 +38,48 @@ func (e *engine) checkStalls(now time.Time) {
 		var names []string
 		var hangs []*Hang
 		stalled := make(map[string]bool)
-		for _, t := range st.tests {
-			t.flagged = true
-			e.tr.counts.Hung++
-			names = append(names, t.name)
-			stalled[t.name] = true
-			th, why := e.threshold(st.pkg, t.name)
+		for _, t := range st.Tests {
+			t.Flagged = true
+			e.tr.Counts.Hung++
+			names = append(names, t.Name)
+			stalled[t.Name] = true
+			th, why := e.threshold(st.Unit, t.Name)
 			h := &Hang{
-				Package: st.pkg, Test: t.name, Phase: PhaseTest,
-				StalledForSeconds: round2(now.Sub(t.lastBeat).Seconds()),
+				Package: st.Unit, Test: t.Name, Phase: PhaseTest,
+				StalledForSeconds: round2(now.Sub(t.LastBeat).Seconds()),
 				ThresholdSeconds:  th.Seconds(),
 				ThresholdReason:   why,
 				Capture:           "none",
 				Goroutines:        []GoroutineGroup{},
 			}
 			hangs = append(hangs, h)
-			e.hangs = append(e.hangs, h)
+			e.addHang(h)
 			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); capturing its goroutines\n",
-				st.pkg, t.name, fmtSeconds(h.StalledForSeconds), th)
-			e.log.Info("stall", zap.String("package", st.pkg), zap.String("test", t.name), zap.Duration("quiet", now.Sub(t.lastBeat)))
+				st.Unit, t.Name, fmtSeconds(h.StalledForSeconds), th)
+			e.log.Info("stall", zap.String("package", st.Unit), zap.String("test", t.Name), zap.Duration("quiet", now.Sub(t.LastBeat)))
 		}
 		var others []string
-		for _, t := range p.running() {
-			if !stalled[t.name] {
-				others = append(others, t.name)
+		for _, t := range p.Running() {
+			if !stalled[t.Name] {
+				others = append(others, t.Name)
 			}
 		}
 		for _, h := range hangs {
-			h.AlsoStopped = withoutAncestors(others, names)
+			h.AlsoStopped = withoutAncestors(e.runner, others, names)
 		}
 		e.wg.Add(1)
-		go e.captureTests(st.pkg, names, hangs, b.join())
+		go e.captureTests(st.Unit, names, hangs, b.join())
 	}
 }
 
 // withoutAncestors drops from list the parents of the stalled tests: they
 // wait for them and are not worth naming.
-func withoutAncestors(list, stalled []string) []string {
+func withoutAncestors(n core.Namer, list, stalled []string) []string {
 	var out []string
 	for _, o := range list {
 		anc := false
 		for _, s := range stalled {
-			if strings.HasPrefix(s, o+"/") {
+			if isAncestor(n, o, s) {
 				anc = true
 				break
 			}
@@ -132,6 +89,17 @@ func withoutAncestors(list, stalled []string) []string {
 		}
 	}
 	return out
+}
+
+// isAncestor reports whether test a is a parent, grandparent, … of test b
+// by their names.
+func isAncestor(n core.Namer, a, b string) bool {
+	for q, ok := n.Parent(b); ok; q, ok = n.Parent(q) {
+		if q == a {
+			return true
+		}
+	}
+	return false
 }
 
 // captureTests captures the binary of pkg where tests have stalled.
@@ -165,25 +133,25 @@ func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arr
 // capturePackage handles a package quiet past its threshold with no test
 // running: the binary is in init or TestMain (testmain), or it has exited
 // and something holds its output pipe (exit), or it has not started yet.
-func (e *engine) capturePackage(st stall, at *arrival) {
+func (e *engine) capturePackage(st track.Stall, at *arrival) {
 	started := time.Now()
 	defer e.wg.Done()
 	defer at.arrive()
 	if e.cfg.Input != nil {
 		e.mu.Lock()
-		e.releasePackage(st.pkg)
+		e.releasePackage(st.Unit)
 		e.mu.Unlock()
 		return
 	}
-	bin, _ := e.findBinary(st.pkg)
+	bin, _ := e.findBinary(st.Unit)
 	e.mu.Lock()
-	p := e.tr.pkgs[st.pkg]
+	p := e.tr.Units[st.Unit]
 	now := time.Now()
-	if bin == nil && p.ran == 0 && !p.output && !p.sawBinary {
+	if bin == nil && p.Ran == 0 && !p.SawOutput && !p.SawBinary {
 		// Built but not running yet (waiting for a slot), or between
 		// the build and the binary: not a stall.
-		p.capturing = false
-		p.lastBeat = now
+		p.Capturing = false
+		p.LastBeat = now
 		e.mu.Unlock()
 		return
 	}
@@ -191,33 +159,33 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 	if bin == nil {
 		phase = PhaseExit
 	} else {
-		p.sawBinary = true
+		p.SawBinary = true
 	}
-	p.flagged = true
-	e.tr.counts.Hung++
+	p.Flagged = true
+	e.tr.Counts.Hung++
 	h := &Hang{
-		Package: st.pkg, Phase: phase,
-		StalledForSeconds: round2(st.quiet.Seconds()),
-		ThresholdSeconds:  st.threshold.Seconds(),
+		Package: st.Unit, Phase: phase,
+		StalledForSeconds: round2(st.Quiet.Seconds()),
+		ThresholdSeconds:  st.Threshold.Seconds(),
 		ThresholdReason:   "--stall",
 		Capture:           "none",
 		Goroutines:        []GoroutineGroup{},
 	}
-	e.hangs = append(e.hangs, h)
+	e.addHang(h)
 	what := "the test binary runs no test (init or TestMain)"
 	if phase == PhaseExit {
 		what = "the test binary has exited but its result never came"
 	}
 	fmt.Fprintf(e.stderr, "hangdog: STALL %s: no progress for %s (threshold %s); %s\n",
-		st.pkg, fmtSeconds(h.StalledForSeconds), st.threshold, what)
-	e.log.Info("package stall", zap.String("package", st.pkg), zap.String("phase", string(phase)))
+		st.Unit, fmtSeconds(h.StalledForSeconds), st.Threshold, what)
+	e.log.Info("package stall", zap.String("package", st.Unit), zap.String("phase", string(phase)))
 	e.mu.Unlock()
 
 	if bin != nil {
-		e.captureBinary(st.pkg, *bin, nil, PhaseTestMain, []*Hang{h}, at, started)
+		e.captureBinary(st.Unit, *bin, nil, PhaseTestMain, []*Hang{h}, at, started)
 		return
 	}
-	e.captureExit(st.pkg, h)
+	e.captureExit(st.Unit, h)
 }
 
 // releasePackage ends a capture: the tests that were running in the
@@ -225,12 +193,12 @@ func (e *engine) capturePackage(st stall, at *arrival) {
 // anew (a package that still does not finish is then an exit stall).
 // Called with e.mu held.
 func (e *engine) releasePackage(pkg string) {
-	p := e.tr.pkgs[pkg]
+	p := e.tr.Units[pkg]
 	if p == nil {
 		return
 	}
-	p.capturing = false
-	p.lastBeat = time.Now()
+	p.Capturing = false
+	p.LastBeat = time.Now()
 }
 
 // captureBinary sends SIGQUIT to a stalled test binary, collects the dump
@@ -314,7 +282,7 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 	}
 	e.mu.Unlock()
 	if d != nil {
-		diag := diagnose(d, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
+		diag := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
 		e.mu.Lock()
 		for i, h := range hangs {
 			if i < len(diag) {
@@ -354,11 +322,11 @@ func (e *engine) dropGhosts(pkg string, hangs []*Hang) []*Hang {
 			keep = append(keep, h)
 			continue
 		}
-		e.tr.counts.Hung--
+		e.tr.Counts.Hung--
 		e.removeHang(h)
-		if p := e.tr.pkgs[pkg]; p != nil {
-			if t := p.tests[h.Test]; t != nil {
-				t.flagged, t.ghost = false, true
+		if p := e.tr.Units[pkg]; p != nil {
+			if t := p.Tests[h.Test]; t != nil {
+				t.Flagged, t.Ghost = false, true
 			}
 		}
 		fmt.Fprintf(e.stderr, "hangdog: %s %s was quiet, but no goroutine of it is left: it has finished and its result is not reported yet; not a hang\n", pkg, h.Test)
@@ -441,7 +409,7 @@ func cmdString(argv []string) string {
 }
 
 // mergeDiagnosis copies what the dump told about a hang into h.
-func mergeDiagnosis(h, d *Hang) {
+func mergeDiagnosis(h *Hang, d core.Diagnosis) {
 	if h.Phase == PhaseTest && d.Phase == PhaseCleanup {
 		h.Phase = PhaseCleanup
 	}
@@ -467,21 +435,4 @@ func (e *engine) parseDump(path string) (*stackparse.Dump, error) {
 		}
 	}
 	return best, err
-}
-
-// writeHangArtifacts writes the parsed report of hangs next to their dump.
-func (e *engine) writeHangArtifacts(pkg string, hangs []*Hang) {
-	e.mu.Lock()
-	path := e.artifactPath(pkg, "hang.json")
-	for _, h := range hangs {
-		if h.Artifacts == nil {
-			h.Artifacts = map[string]string{}
-		}
-		h.Artifacts["report"] = path
-	}
-	err := writeJSONFile(path, hangs)
-	if err != nil {
-		e.addWarning(err.Error())
-	}
-	e.mu.Unlock()
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,51 +17,20 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
+	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/internal/format"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/history"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/internal/status"
-	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
-
-// Exit codes of a run, in one place. cmd/hangdog maps errors onto these.
-const (
-	ExitOK          = 0   // every test passed
-	ExitFailed      = 1   // a test failed, a package failed to build, or go test failed
-	ExitUsage       = 2   // hangdog was called wrongly
-	ExitHung        = 3   // at least one hang was detected (wins over ExitFailed)
-	ExitInternal    = 4   // hangdog itself failed (could not start go, write a report)
-	ExitInterrupted = 130 // SIGINT; SIGTERM gives 143 (128 + signal number)
-)
-
-// InterruptedError is the cause given to the context when the run is
-// stopped by a signal.
-type InterruptedError struct{ Signal os.Signal }
-
-func (e *InterruptedError) Error() string { return "interrupted by " + signalName(e.Signal) }
-
-// ExitCode is 128 + the signal number, as shells report it.
-func (e *InterruptedError) ExitCode() int {
-	if s, ok := e.Signal.(syscall.Signal); ok {
-		return 128 + int(s)
-	}
-	return ExitInterrupted
-}
-
-func signalName(s os.Signal) string {
-	switch s {
-	case os.Interrupt:
-		return "SIGINT"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	}
-	return s.String()
-}
 
 // engine is the state of one run. mu guards everything below it.
 type engine struct {
 	cfg    Config
+	runner goRunner // the adapter of the runner: go test
 	log    *zap.Logger
 	stderr *syncWriter
 	start  time.Time
@@ -72,8 +40,7 @@ type engine struct {
 	madeDir   bool
 	base      string
 
-	lookupOnce sync.Once
-	modules    []string
+	look *gotest.Lookup // package directories, test binaries, modules
 
 	text      *textLog  // analyze: the input's non-JSON text
 	empty     bool      // analyze: the input held nothing to read
@@ -88,7 +55,7 @@ type engine struct {
 	status *status.Line     // nil unless a status line is drawn
 
 	mu         sync.Mutex
-	tr         *tracker
+	tr         *track.Tracker
 	out        format.Formatter
 	collectors map[string]*collector
 	hangs      []*Hang
@@ -99,25 +66,15 @@ type engine struct {
 	// interruptedTests are the tests that were running when a signal
 	// stopped the run.
 	interruptedTests []RunningTest
-	pkgDirs          map[string]string
 	wg               sync.WaitGroup
 }
 
-// syncWriter serialises writes of whole messages from several goroutines.
-type syncWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	err error
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, err := s.w.Write(p)
-	if err != nil && s.err == nil {
-		s.err = err
-	}
-	return n, err
+// goRunner is what the engine asks of its runner adapter so far (see
+// ARCHITECTURE.md for what is still to move behind it).
+type goRunner interface {
+	core.CommandBuilder
+	core.Rerunner
+	core.Namer
 }
 
 // Run runs the suite as configured, watches it, and returns the report of
@@ -127,7 +84,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // process is killed, and the reports are written.
 func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 	if err := cfg.Validate(); err != nil {
-		return &report.Run{Report: &Report{Version: ReportVersion, Tool: "hangdog", ExitCode: ExitUsage, Reason: "error"}}, err
+		return &report.Run{Report: &Report{Version: ReportVersion, Tool: "hangdog", Runner: gotest.Runner{}.Name(), ExitCode: ExitUsage, Reason: "error"}}, err
 	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
@@ -137,20 +94,25 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 	}
 	e := &engine{
 		cfg:        cfg,
+		runner:     gotest.Runner{},
 		log:        cfg.Logger,
 		stderr:     &syncWriter{w: cfg.Stderr},
 		start:      time.Now(),
-		tr:         newTracker(),
+		tr:         track.New(gotest.Runner{}),
 		collectors: make(map[string]*collector),
 		warned:     make(map[string]bool),
-		pkgDirs:    make(map[string]string),
 		live:       make(map[string]*liveHang),
 	}
-	e.tr.record = cfg.RecordTests || cfg.JUnitFile != "" || cfg.HTMLFile != "" ||
+	e.tr.Record = cfg.RecordTests || cfg.JUnitFile != "" || cfg.HTMLFile != "" ||
 		cfg.HistoryFile != "" || cfg.GitHubActions || cfg.GitHubStepSummary != ""
 	if e.log == nil {
 		e.log = zap.NewNop()
 	}
+	lookGo := cfg.Go
+	if lookGo == "" || len(cfg.RawCommand) > 0 {
+		lookGo = "go"
+	}
+	e.look = &gotest.Lookup{Go: lookGo, Env: cfg.Env}
 	if cfg.HistoryFile == "auto" {
 		path, err := e.defaultHistory()
 		if err != nil {
@@ -173,7 +135,7 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		e.stderr = &syncWriter{w: e.status.Also(cfg.Stderr)}
 	}
 	rep, err := e.run(ctx)
-	run := &report.Run{Report: rep, Tests: e.tr.tests, Packages: e.tr.packages}
+	run := &report.Run{Report: rep, Tests: e.tr.Tests, Packages: e.tr.Packages}
 	sort.SliceStable(run.Tests, func(i, j int) bool { return run.Tests[i].Start.Before(run.Tests[j].Start) })
 	sort.SliceStable(run.Packages, func(i, j int) bool { return run.Packages[i].Start.Before(run.Packages[j].Start) })
 	if ferr := e.finish(run); ferr != nil && err == nil {
@@ -190,12 +152,12 @@ func (e *engine) command() []string {
 	if g == "" {
 		g = "go"
 	}
-	return append([]string{g}, goTestArgs(e.cfg.Args)...)
+	return e.runner.Command(g, e.cfg.Args)
 }
 
 func (e *engine) run(ctx context.Context) (*Report, error) {
 	argv := e.command()
-	rep := &Report{Version: ReportVersion, Tool: "hangdog", Command: argv, Started: e.start, Hangs: []*Hang{}}
+	rep := &Report{Version: ReportVersion, Tool: "hangdog", Runner: e.runner.Name(), Command: argv, Started: e.start, Hangs: []*Hang{}}
 	fail := func(err error) (*Report, error) {
 		rep.ExitCode, rep.Reason = ExitInternal, "error"
 		var pe *OutputPathError
@@ -215,6 +177,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		return fail(fmt.Errorf("resolve directory: %w", err))
 	}
 	e.base = abs
+	e.look.Dir = abs
 	rep.Dir = abs
 	if err := e.makeArtifactsDir(); err != nil {
 		return fail(err)
@@ -223,7 +186,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	name := e.cfg.Format
 	if name == "" {
 		name = "standard-quiet"
-		if verbose(e.cfg.Args) {
+		if e.runner.Verbose(e.cfg.Args) {
 			name = "standard-verbose"
 		}
 	}
@@ -248,7 +211,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		if err != nil {
 			return fail(fmt.Errorf("analyze: %w", err))
 		}
-		e.text = &textLog{f: tf, path: tf.Name(), record: e.tr.record}
+		e.text = &textLog{f: tf, path: tf.Name(), record: e.tr.Record}
 		defer tf.Close()
 		rep.Command = []string{"hangdog", "analyze"}
 		stdout = &unprefixReader{br: bufio.NewReaderSize(e.cfg.Input, 64<<10)}
@@ -256,7 +219,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		env := e.cfg.Env
 		useAgent := !e.cfg.NoAgent && len(e.cfg.RawCommand) == 0
 		if useAgent {
-			if v, ok := e.goMinor(argv[0], abs); ok && v < 24 && !vetOff(e.cfg.Args) {
+			if v, ok := gotest.GoMinor(argv[0], abs, e.cfg.Env); ok && v < 24 && !gotest.VetOff(e.cfg.Args) {
 				// Before Go 1.24, the vet step of go test cannot read
 				// files that -overlay adds: the build would fail.
 				useAgent = false
@@ -358,25 +321,25 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		if e.cfg.Offline {
 			e.offlineStalls()
 		}
-		if e.tr.counts == (Counts{Hung: e.tr.counts.Hung}) && len(e.tr.order) == 0 {
+		if e.tr.Counts == (Counts{Hung: e.tr.Counts.Hung}) && len(e.tr.Order) == 0 {
 			// A plain log: its own result lines are all there is.
 			c := e.text.counts
-			c.Hung = e.tr.counts.Hung
-			e.tr.counts = c
+			c.Hung = e.tr.Counts.Hung
+			e.tr.Counts = c
 			for _, r := range e.text.results {
 				if !r.ok {
-					e.tr.failedPkgs = append(e.tr.failedPkgs, r.pkg)
+					e.tr.FailedUnits = append(e.tr.FailedUnits, r.pkg)
 				}
 			}
-			e.tr.tests = append(e.tr.tests, e.text.tests...)
-			e.tr.packages = append(e.tr.packages, e.text.packages...)
+			e.tr.Tests = append(e.tr.Tests, e.text.tests...)
+			e.tr.Packages = append(e.tr.Packages, e.text.packages...)
 		}
 	}
 	end := time.Now()
 	if e.cfg.Offline && !e.lastTime.IsZero() {
 		end = e.lastTime
 	}
-	e.tr.finishPending(end)
+	e.tr.FinishPending(end)
 	if err := e.out.Close(); err != nil {
 		e.addWarning(fmt.Sprintf("write test output: %v", err))
 	}
@@ -394,13 +357,13 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 
 	rep.Hangs = e.hangs
 	rep.Slow = e.slow
-	npkgs := len(e.tr.order)
+	npkgs := len(e.tr.Order)
 	if npkgs == 0 && e.text != nil {
 		npkgs = len(e.text.results)
 	}
-	rep.Totals = e.tr.counts.totals(npkgs)
-	rep.FailedPackages = e.tr.failedPkgs
-	rep.BuildFailures = e.tr.buildFailed
+	rep.Totals = totals(e.tr.Counts, npkgs)
+	rep.FailedPackages = e.tr.FailedUnits
+	rep.BuildFailures = e.tr.BuildFailed
 	rep.DurationSeconds = time.Since(e.start).Seconds()
 	if e.cfg.Input != nil {
 		e.inputTimes(rep)
@@ -436,22 +399,11 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-func (c Counts) totals(pkgs int) Totals {
+// Counts are the test totals of a run.
+type Counts = track.Counts
+
+func totals(c Counts, pkgs int) Totals {
 	return Totals{Passed: c.Passed, Failed: c.Failed, Skipped: c.Skipped, Hung: c.Hung, Packages: pkgs}
-}
-
-// teeWriter copies the raw stream to --jsonfile. A write error is kept
-// and reported at the end; it never stops the run.
-type teeWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (t *teeWriter) Write(p []byte) (int, error) {
-	if t.err == nil {
-		_, t.err = t.w.Write(p)
-	}
-	return len(p), nil
 }
 
 func (e *engine) makeArtifactsDir() error {
@@ -488,138 +440,9 @@ func (e *engine) warnOnce(key, msg string) {
 
 func (e *engine) addWarning(msg string) { e.warnings = append(e.warnings, msg) }
 
-// Event implements testjson.Handler.
-func (e *engine) Event(ev *testjson.Event, raw []byte) {
-	now := time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.cfg.Offline && !ev.Time.IsZero() {
-		now = ev.Time
-		if now.After(e.lastTime) {
-			e.lastTime = now
-		}
-		if e.firstTime.IsZero() || now.Before(e.firstTime) {
-			e.firstTime = now
-		}
-	}
-	if ev.Test != "" && len(e.live) > 0 && ev.Action != testjson.ActionPause {
-		e.recoverTest(ev.Package, ev.Test, now)
-	}
-	show := true
-	if c := e.collectors[ev.Package]; c != nil {
-		show = c.take(ev, now)
-	} else if ev.Action == testjson.ActionOutput && isDumpStart(ev.Output) {
-		e.startPassive(ev, now)
-	}
-	e.tr.observe(ev, now)
-	if c := e.collectors[ev.Package]; c != nil && ev.Test == "" && isTerminal(ev.Action) {
-		c.finish()
-	}
-	if show {
-		e.out.Event(ev)
-	}
-}
-
-// Text implements testjson.Handler.
-func (e *engine) Text(chunk []byte, end bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.text != nil {
-		// An analysed log is the user's own file: it is read for
-		// dumps, not printed again.
-		e.text.write(chunk, end)
-		return
-	}
-	e.out.Text(chunk, end)
-}
-
-func isTerminal(a testjson.Action) bool {
-	return a == testjson.ActionPass || a == testjson.ActionFail || a == testjson.ActionSkip
-}
-
-// interrupt stops the run on a signal: it lists the tests that were
-// running and kills every process of the run.
-func (e *engine) interrupt(cause error) {
-	now := time.Now()
-	e.mu.Lock()
-	e.stopping = true
-	var list []RunningTest
-	for _, p := range e.tr.pending() {
-		for _, t := range p.running() {
-			list = append(list, RunningTest{
-				Package: p.name, Test: t.name,
-				RunningSeconds: round2(now.Sub(t.started).Seconds()),
-				QuietSeconds:   round2(now.Sub(t.lastBeat).Seconds()),
-			})
-		}
-	}
-	e.interruptedTests = list
-	e.mu.Unlock()
-
-	var b strings.Builder
-	fmt.Fprintf(&b, "hangdog: %v: stopping the run\n", cause)
-	if len(list) == 0 {
-		b.WriteString("hangdog: no test was running\n")
-	} else {
-		b.WriteString("hangdog: tests still running:\n")
-		sort.SliceStable(list, func(i, j int) bool { return list[i].RunningSeconds > list[j].RunningSeconds })
-		for _, t := range list {
-			fmt.Fprintf(&b, "    %s %s (running %s, quiet %s)\n", t.Package, t.Test,
-				fmtSeconds(t.RunningSeconds), fmtSeconds(t.QuietSeconds))
-		}
-	}
-	io.WriteString(e.stderr, b.String())
-	e.log.Info("interrupted", zap.Error(cause), zap.Int("running", len(list)))
-	e.killAll()
-}
-
-// killAll kills every process of the run: the child's process group and
-// every descendant (a test may have moved a child to a group of its own).
-func (e *engine) killAll() {
-	if e.rootPID <= 0 {
-		return
-	}
-	_ = proc.KillTree(e.rootPID)
-	_ = proc.SignalGroup(e.rootPID, syscall.SIGKILL)
-}
-
-func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
-
-func fmtSeconds(s float64) string {
-	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
-}
-
-// scan reads the stream. Reading a live input that a signal interrupts
-// cannot always be unblocked (standard input): the scan is then left to
-// finish on its own and the run ends.
-func (e *engine) scan(ctx context.Context, r io.Reader) error {
-	if e.cfg.Input == nil {
-		return (&testjson.Scanner{}).Scan(r, e)
-	}
-	done := make(chan error, 1)
-	go func() { done <- (&testjson.Scanner{}).Scan(r, e) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return nil
-	}
-}
-
-// every calls f every d in a goroutine of wg until done is closed.
-func every(wg *sync.WaitGroup, done <-chan struct{}, d time.Duration, f func(time.Time)) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				f(now)
-			}
-		}
-	}()
+// addHang adds a hang to the report: its unit is its package (go test runs
+// a package's tests in one binary). Called with e.mu held.
+func (e *engine) addHang(h *Hang) {
+	h.Unit = h.Package
+	e.hangs = append(e.hangs, h)
 }

@@ -113,15 +113,15 @@ func appendFileWith(path string, write func(io.Writer) error) error {
 func (e *engine) updateStatus(now time.Time) {
 	e.mu.Lock()
 	snap := status.Snapshot{
-		Passed: e.tr.counts.Passed, Failed: e.tr.counts.Failed,
-		Skipped: e.tr.counts.Skipped, Hung: e.tr.counts.Hung,
+		Passed: e.tr.Counts.Passed, Failed: e.tr.Counts.Failed,
+		Skipped: e.tr.Counts.Skipped, Hung: e.tr.Counts.Hung,
 	}
-	for _, p := range e.tr.pending() {
-		for _, t := range p.runningLeaves() {
+	for _, p := range e.tr.Pending() {
+		for _, t := range p.RunningLeaves() {
 			snap.Running++
 			snap.Longest = append(snap.Longest, status.RunningTest{
-				Package: p.name, Test: t.name,
-				Running: now.Sub(t.started), Quiet: now.Sub(t.lastBeat),
+				Package: p.Name, Test: t.Name,
+				Running: now.Sub(t.Started), Quiet: now.Sub(t.LastBeat),
 			})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/watchdog/internal/forensics"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
@@ -65,12 +66,12 @@ func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, stri
 func (e *engine) pkgOfDir(dir string) string {
 	e.mu.Lock()
 	var pending []string
-	for _, p := range e.tr.pending() {
-		pending = append(pending, p.name)
+	for _, p := range e.tr.Pending() {
+		pending = append(pending, p.Name)
 	}
 	e.mu.Unlock()
 	for _, p := range pending {
-		if sameDir(e.pkgDir(p), dir) {
+		if gotest.SameDir(e.pkgDir(p), dir) {
 			return p
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/stackparse"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 )
 
@@ -74,7 +75,7 @@ func isDumpStart(s string) bool {
 // itself (its -timeout alarm, or the runtime's deadlock detector). Called
 // with e.mu held, before the event is observed.
 func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
-	p := e.tr.pkgs[ev.Package]
+	p := e.tr.Units[ev.Package]
 	path := e.artifactPath(ev.Package, "goroutines.txt")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -88,9 +89,9 @@ func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
 		c.reason = c.reason[i:] // after output with no final newline
 	}
 	if p != nil {
-		for _, t := range p.runningLeaves() {
-			if !t.flagged {
-				c.leaves = append(c.leaves, t.name)
+		for _, t := range p.RunningLeaves() {
+			if !t.Flagged {
+				c.leaves = append(c.leaves, t.Name)
 			}
 		}
 	}
@@ -142,9 +143,9 @@ func (e *engine) diagnosePassive(c *collector) {
 			continue
 		}
 		h.Artifacts = map[string]string{"dump": c.path}
-		e.tr.counts.Hung++
-		e.tr.markHung(h.Package, h.Test)
-		e.hangs = append(e.hangs, h)
+		e.tr.Counts.Hung++
+		e.tr.MarkHung(h.Package, h.Test)
+		e.addHang(h)
 		hangs = append(hangs, h)
 	}
 	e.mu.Unlock()
@@ -160,7 +161,7 @@ func (e *engine) diagnosePassive(c *collector) {
 // the tests running when it began), with how long each had run. ok is
 // false for a dump that shows no hang (a panic, a stack print).
 func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reason string) ([]*Hang, bool) {
-	tests := runningLeaves(d.RunningTests)
+	tests := gotest.RunningLeaves(d.RunningTests)
 	if len(tests) == 0 {
 		tests = leaves
 	}
@@ -168,7 +169,7 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 		// The alarm fires only while tests run: with no list (Go
 		// before 1.20) and no log to tell, the tests are those whose
 		// functions the dump shows running.
-		tests = dumpTests(d)
+		tests = gotest.DumpTests(d)
 	}
 	phase := PhaseTest
 	if len(tests) == 0 {
@@ -192,8 +193,11 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	for _, rt := range d.RunningTests {
 		durations[rt.Name] = rt.Duration
 	}
-	hangs := diagnose(d, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
-	for _, h := range hangs {
+	diag := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
+	hangs := make([]*Hang, 0, len(diag))
+	for _, g := range diag {
+		h := &Hang{Test: g.Test, Phase: g.Phase, State: g.State, Location: g.Location, Summary: g.Summary, Goroutines: g.Goroutines}
+		hangs = append(hangs, h)
 		h.Package = pkg
 		h.Capture = capture
 		h.StalledForSeconds = durations[h.Test].Seconds()
@@ -212,23 +216,4 @@ func (e *engine) alreadyHung(pkg, test string) bool {
 		}
 	}
 	return false
-}
-
-// runningLeaves returns the tests of a running tests list that have no
-// subtest in the list.
-func runningLeaves(list []stackparse.RunningTest) []string {
-	var out []string
-	for _, t := range list {
-		leaf := true
-		for _, u := range list {
-			if strings.HasPrefix(u.Name, t.Name+"/") {
-				leaf = false
-				break
-			}
-		}
-		if leaf {
-			out = append(out, t.Name)
-		}
-	}
-	return out
 }

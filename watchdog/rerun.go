@@ -5,50 +5,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/watchdog/report"
 )
-
-// rerunArgs builds the go test arguments that run one test of pkg by
-// itself: the user's flags without package patterns, -run, -skip and
-// -count, then -run with the test's name anchored element by element.
-func rerunArgs(user []string, pkg, test string) []string {
-	var flags, binArgs []string
-	for i := 0; i < len(user); i++ {
-		a := user[i]
-		if a == "-args" || a == "--args" {
-			binArgs = user[i:]
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			continue // a package pattern
-		}
-		name := strings.TrimPrefix(strings.TrimLeft(a, "-"), "test.")
-		k, _, hasVal := strings.Cut(name, "=")
-		drop := k == "run" || k == "skip" || k == "count" || k == "json"
-		takesNext := !hasVal && goTestValueFlags[k]
-		if !drop {
-			flags = append(flags, a)
-			if takesNext && i+1 < len(user) {
-				flags = append(flags, user[i+1])
-			}
-		}
-		if takesNext {
-			i++
-		}
-	}
-	parts := strings.Split(test, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	out := append(flags, "-count=1", "-run", strings.Join(parts, "/"), pkg)
-	return append(out, binArgs...)
-}
 
 // rerunHung runs every hung test again by itself, with the same flags and
 // threshold, and records whether it hangs alone too (a deadlock in the
@@ -60,7 +22,7 @@ func (e *engine) rerunHung(ctx context.Context) {
 			continue
 		}
 		cfg := e.cfg
-		cfg.Args = rerunArgs(e.cfg.Args, h.Package, h.Test)
+		cfg.Args = e.runner.RerunArgs(e.cfg.Args, h.Package, h.Test)
 		cfg.RawCommand = nil
 		cfg.Dir = e.base
 		cfg.Stdout = io.Discard
@@ -75,7 +37,7 @@ func (e *engine) rerunHung(ctx context.Context) {
 		}
 		fmt.Fprintf(e.stderr, "hangdog: rerunning %s %s by itself\n", h.Package, h.Test)
 		run, err := Run(ctx, cfg)
-		r := &report.Rerun{Args: append([]string{"go"}, goTestArgs(cfg.Args)...), ArtifactsDir: cfg.ArtifactsDir}
+		r := &report.Rerun{Args: e.runner.Command("go", cfg.Args), ArtifactsDir: cfg.ArtifactsDir}
 		switch {
 		case err != nil:
 			r.Result, r.Summary = "error", fmt.Sprintf("the rerun failed: %v", err)

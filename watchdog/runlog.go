@@ -2,11 +2,7 @@ package watchdog
 
 import (
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/hangdog/hangdog/stackparse"
 )
 
 // runLog follows, in the text of a go test -v log, the tests that were
@@ -99,32 +95,6 @@ func (t *textLog) runningAt(line int) []string {
 			break
 		}
 		out = u.tests
-	}
-	return out
-}
-
-// dumpTests names the tests a dump shows running, for a dump with no
-// running tests list: top-level tests by function, subtests (whose names
-// stacks never show) by goroutine, "TestA/… (goroutine 7)", in goroutine
-// id order, which is how assignRoots pairs them back. Roots that only wait
-// (for subtests, or paused in t.Parallel) are left out.
-func dumpTests(d *stackparse.Dump) []string {
-	roots := stackparse.TestRoots(d)
-	sort.SliceStable(roots, func(i, j int) bool { return roots[i].Goroutine.ID < roots[j].Goroutine.ID })
-	seen := make(map[string]bool)
-	var out []string
-	for _, r := range roots {
-		if r.Test == "" || idleRoot(r) {
-			continue
-		}
-		name := r.Test
-		if isSubtest(r) {
-			name += "/… (goroutine " + strconv.FormatInt(r.Goroutine.ID, 10) + ")"
-		}
-		if !seen[name] {
-			seen[name] = true
-			out = append(out, name)
-		}
 	}
 	return out
 }

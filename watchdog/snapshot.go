@@ -15,6 +15,7 @@ import (
 
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
 
@@ -81,7 +82,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 	// deadlock (nothing happens), telling for contention that crawls. The
 	// CPU profile only when a goroutine is on a CPU (see perturb.go).
 	win := agent.Req{CPU: cpuWindow, Heap: true, Block: true, Mutex: true}
-	if !onCPU(d1) {
+	if !gotest.OnCPU(d1) {
 		win.CPU = 0
 		notes = append(notes, "cpu: not taken: no goroutine was running in the first dump (the profile's buffers could bring on a garbage collection)")
 	}
@@ -120,7 +121,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		arts["dump"] = g1
 	}
 	cpuFrac, hot := cpuProfile(cpu, d2.GOROOT, e.userModules())
-	diag := diagnose(d2, diagInput{pkg: pkg, tests: tests, phase: phase, modules: e.userModules(), base: e.base})
+	diag := gotest.Diagnose(d2, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
 
 	e.mu.Lock()
 	var moving []*Hang
@@ -136,13 +137,13 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		if i < len(diag) {
 			mergeDiagnosis(h, diag[i])
 		}
-		if phase == PhaseTestMain && allAsleep(d1) && allAsleep(d2) {
-			h.Summary += "; " + deadlockNote
+		if phase == PhaseTestMain && gotest.AllAsleep(d1) && gotest.AllAsleep(d2) {
+			h.Summary += "; " + gotest.DeadlockNote
 		}
 		h.Verdict, h.Changed = verdict(d1, d2, h, cpuFrac, hot)
 		h.CPUPercent = round2(cpuFrac * 100)
 		if hot.Func != "" && (h.Verdict == "spinning" || h.State == "running" || h.State == "runnable") {
-			h.HotFunction = fmt.Sprintf("%s (%s)", hot.Func, relLocation(hot, e.base))
+			h.HotFunction = fmt.Sprintf("%s (%s)", hot.Func, gotest.RelLocation(hot, e.base))
 		}
 		switch h.Verdict {
 		case "spinning":
@@ -183,20 +184,20 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 // unflag takes back hangs that turned out to be slow tests: they count
 // again as running, and may stall again later. Called with e.mu held.
 func (e *engine) unflag(pkg string, hangs []*Hang) {
-	p := e.tr.pkgs[pkg]
+	p := e.tr.Units[pkg]
 	now := time.Now()
 	for _, h := range hangs {
 		if p != nil {
-			if t := p.tests[h.Test]; t != nil && h.Test != "" {
-				t.flagged = false
-				t.lastBeat = now
+			if t := p.Tests[h.Test]; t != nil && h.Test != "" {
+				t.Flagged = false
+				t.LastBeat = now
 			}
 			if h.Test == "" {
-				p.flagged = false
-				p.lastBeat = now
+				p.Flagged = false
+				p.LastBeat = now
 			}
 		}
-		e.tr.counts.Hung--
+		e.tr.Counts.Hung--
 		e.removeHang(h)
 		e.slow = append(e.slow, h)
 	}
@@ -376,8 +377,8 @@ func (e *engine) checkLive(now time.Time) {
 		if l.killing {
 			continue
 		}
-		p := e.tr.pkgs[pkg]
-		if p == nil || p.done {
+		p := e.tr.Units[pkg]
+		if p == nil || p.Done {
 			delete(e.live, pkg)
 			continue
 		}
@@ -385,12 +386,12 @@ func (e *engine) checkLive(now time.Time) {
 		alive := 0
 		for _, h := range l.hangs {
 			if h.Test == "" {
-				last = maxTime(last, p.lastBeat)
+				last = maxTime(last, p.LastBeat)
 				alive++
 				continue
 			}
-			if t := p.tests[h.Test]; t != nil && t.flagged {
-				last = maxTime(last, t.lastBeat)
+			if t := p.Tests[h.Test]; t != nil && t.Flagged {
+				last = maxTime(last, t.LastBeat)
 				alive++
 			}
 		}
@@ -400,7 +401,7 @@ func (e *engine) checkLive(now time.Time) {
 		}
 		if now.Sub(last) >= e.killAfter(l.hangs) {
 			l.killing = true
-			p.capturing = true
+			p.Capturing = true
 			e.wg.Add(1)
 			go e.killLive(l, now.Sub(last))
 		}
@@ -469,14 +470,14 @@ func (e *engine) recoverTest(pkg, test string, now time.Time) {
 	if l == nil || l.killing {
 		return
 	}
-	p := e.tr.pkgs[pkg]
+	p := e.tr.Units[pkg]
 	for _, h := range l.hangs {
 		if h.Test != test {
 			continue
 		}
-		if t := p.tests[test]; t != nil && t.flagged {
-			t.flagged = false
-			e.tr.counts.Hung--
+		if t := p.Tests[test]; t != nil && t.Flagged {
+			t.Flagged = false
+			e.tr.Counts.Hung--
 			e.removeHang(h)
 			h.Recovered = true
 			e.slow = append(e.slow, h)

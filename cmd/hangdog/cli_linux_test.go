@@ -226,6 +226,9 @@ func TestE2EInterrupt(t *testing.T) {
 			if r.Reason != "interrupted" || len(r.Interrupted) != 1 || r.Interrupted[0].Test != "TestLong" {
 				t.Errorf("report: reason %q, interrupted %+v", r.Reason, r.Interrupted)
 			}
+			if r.Runner != "go" || len(r.Interrupted) == 1 && r.Interrupted[0].Unit != r.Interrupted[0].Package {
+				t.Errorf("report: runner %q, interrupted %+v (unit: the package)", r.Runner, r.Interrupted)
+			}
 			if !strings.Contains(stderr.String(), "example.com/passing/sub TestLong (running") {
 				t.Errorf("stderr does not list the running test:\n%s", stderr.String())
 			}

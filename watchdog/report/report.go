@@ -43,8 +43,11 @@ const Version = 1
 // Report is the JSON report of a run (--report-json). Its fields are
 // documented in the README.
 type Report struct {
-	Version  int      `json:"version"`
-	Tool     string   `json:"tool"`
+	Version int    `json:"version"`
+	Tool    string `json:"tool"`
+	// Runner is the runner whose run this is: "go" (go test; later
+	// "pytest"). Reports written before it was added have none: "go".
+	Runner   string   `json:"runner,omitempty"`
 	ExitCode int      `json:"exit_code"`
 	Reason   string   `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
 	Command  []string `json:"command"`
@@ -80,7 +83,9 @@ type Totals struct {
 
 // RunningTest is a test that was running when the run was interrupted.
 type RunningTest struct {
-	Package        string  `json:"package"`
+	Package string `json:"package"`
+	// Unit is what the runner ran the test in (see Hang.Unit).
+	Unit           string  `json:"unit,omitempty"`
 	Test           string  `json:"test"`
 	RunningSeconds float64 `json:"running_seconds"`
 	QuietSeconds   float64 `json:"quiet_seconds"`
@@ -88,7 +93,12 @@ type RunningTest struct {
 
 // Hang is one stalled test, or one package binary stalled outside any test.
 type Hang struct {
-	Package           string  `json:"package"`
+	Package string `json:"package"`
+	// Unit is what the runner runs in one process, named as the runner
+	// names it: for go test the package's import path (the same as
+	// Package); for pytest a worker. Reports written before it was added
+	// have only Package.
+	Unit              string  `json:"unit,omitempty"`
 	Test              string  `json:"test"` // "" for a package-level stall
 	Phase             Phase   `json:"phase"`
 	StalledForSeconds float64 `json:"stalled_for_seconds"`

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"bytes"
@@ -244,7 +244,7 @@ func TestRealDumpWaits(t *testing.T) {
 // goroutine of a module without a dot).
 func TestAllAccountsForEveryGoroutine(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "*", "*.txt"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "stackparse", "testdata", "dumps", "*", "*.txt"))
 	if err != nil || len(files) == 0 {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"fmt"
@@ -265,7 +265,7 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	roots := stackparse.TestRoots(d)
 	var names []string
 	if len(d.RunningTests) > 0 {
-		names = runningLeaves(d.RunningTests)
+		names = RunningLeaves(d.RunningTests)
 	}
 	assigned := assignRoots(roots, names)
 	used := make(map[*stackparse.TestRoot]bool, len(assigned))

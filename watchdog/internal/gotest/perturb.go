@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"github.com/hangdog/hangdog/stackparse"
@@ -10,10 +10,10 @@ import (
 // bring on a GC in a small binary) is taken only when something runs on a
 // CPU, and the deadlock the agent's timer hides is named.
 
-// onCPU reports whether a goroutine of the dump was running or runnable:
+// OnCPU reports whether a goroutine of the dump was running or runnable:
 // only then can a CPU profile tell anything (a binary whose goroutines
 // all wait uses no CPU).
-func onCPU(d *stackparse.Dump) bool {
+func OnCPU(d *stackparse.Dump) bool {
 	if d == nil {
 		return false
 	}
@@ -25,13 +25,13 @@ func onCPU(d *stackparse.Dump) bool {
 	return false
 }
 
-// allAsleep reports whether every goroutine of the dump (the agent's own
+// AllAsleep reports whether every goroutine of the dump (the agent's own
 // is not in it) waits on a channel, a select or a sync primitive: nothing
 // runs, sleeps, waits for I/O or for a system call. Outside m.Run, where
 // the testing package's -timeout alarm is not pending, the runtime would
 // then have found the deadlock itself, but for a timer of the program's
 // own (a select on time.After), which a dump does not show.
-func allAsleep(d *stackparse.Dump) bool {
+func AllAsleep(d *stackparse.Dump) bool {
 	if d == nil {
 		return false
 	}
@@ -50,6 +50,6 @@ func allAsleep(d *stackparse.Dump) bool {
 	return n > 0
 }
 
-// deadlockNote is what a testmain hang whose goroutines are all asleep
+// DeadlockNote is what a testmain hang whose goroutines are all asleep
 // adds to its summary.
-const deadlockNote = `every goroutine is blocked: without hangdog's agent, whose poll timer keeps the runtime's deadlock detector quiet, the binary would have stopped at once with "fatal error: all goroutines are asleep - deadlock!" (unless it waits on a timer of its own)`
+const DeadlockNote = `every goroutine is blocked: without hangdog's agent, whose poll timer keeps the runtime's deadlock detector quiet, the binary would have stopped at once with "fatal error: all goroutines are asleep - deadlock!" (unless it waits on a timer of its own)`

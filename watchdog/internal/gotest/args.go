@@ -1,11 +1,11 @@
-package watchdog
+package gotest
 
 import "strings"
 
-// goTestValueFlags are the go test and build flags that take a value as
+// valueFlags are the go test and build flags that take a value as
 // the next argument when written without '='. Everything else starting
 // with '-' is a boolean flag.
-var goTestValueFlags = map[string]bool{
+var valueFlags = map[string]bool{
 	"C": true, "p": true, "asmflags": true, "buildmode": true, "compiler": true,
 	"gccgoflags": true, "gcflags": true, "installsuffix": true, "ldflags": true,
 	"mod": true, "modfile": true, "overlay": true, "pgo": true, "pkgdir": true,
@@ -20,10 +20,10 @@ var goTestValueFlags = map[string]bool{
 	"timeout": true, "trace": true,
 }
 
-// goTestArgs builds the arguments of `go test` from the user's: -json is
+// TestArgs builds the arguments of `go test` from the user's: -json is
 // added unless present, and ./... when no package is named. Arguments after
 // -args belong to the test binary and are left alone.
-func goTestArgs(user []string) []string {
+func TestArgs(user []string) []string {
 	hasJSON, hasPkg := false, false
 	argsAt := len(user)
 	for i := 0; i < len(user); i++ {
@@ -41,7 +41,7 @@ func goTestArgs(user []string) []string {
 		val := ""
 		if k, v, ok := strings.Cut(name, "="); ok {
 			name, val = k, v
-		} else if goTestValueFlags[name] {
+		} else if valueFlags[name] {
 			i++ // the value
 			continue
 		}
@@ -61,8 +61,8 @@ func goTestArgs(user []string) []string {
 	return append(out, user[argsAt:]...)
 }
 
-// verbose reports whether the user asked go test for -v output.
-func verbose(user []string) bool {
+// Verbose reports whether the user asked go test for -v output.
+func Verbose(user []string) bool {
 	for i := 0; i < len(user); i++ {
 		a := user[i]
 		if a == "-args" || a == "--args" {
@@ -73,7 +73,7 @@ func verbose(user []string) bool {
 			return strings.HasPrefix(a, "-")
 		}
 		name := strings.TrimPrefix(strings.TrimLeft(a, "-"), "test.")
-		if strings.HasPrefix(a, "-") && !strings.Contains(name, "=") && goTestValueFlags[name] {
+		if strings.HasPrefix(a, "-") && !strings.Contains(name, "=") && valueFlags[name] {
 			i++
 		}
 	}

@@ -1,12 +1,14 @@
-package watchdog
+package gotest
 
 import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hangdog/hangdog/stackparse"
+	"github.com/hangdog/hangdog/watchdog/internal/core"
 )
 
 // diagInput is what the engine knows about a hang before reading the dump.
@@ -17,6 +19,29 @@ type diagInput struct {
 	modules []string // module paths of the user's code, preferred for locations
 	base    string   // directory that locations are made relative to
 	goroot  string   // the dump's GOROOT (stackparse.Dump.GOROOT), to tell user code from the standard library
+}
+
+// DiagInput is what the engine knows about a hang before reading the
+// dump.
+type DiagInput struct {
+	Pkg     string
+	Tests   []string // stalled leaf tests, in run order; empty for a package-level stall
+	Phase   Phase
+	Modules []string // module paths of the user's code, preferred for locations
+	Base    string   // directory that locations are made relative to
+}
+
+// Diagnose explains the hangs of one package from its goroutine dump (see
+// diagnose): the go test adapter's diagnosis of a snapshot, one per
+// stalled test in the order of in.Tests (or one for a package-level
+// stall).
+func Diagnose(d *stackparse.Dump, in DiagInput) []core.Diagnosis {
+	hangs := diagnose(d, diagInput{pkg: in.Pkg, tests: in.Tests, phase: in.Phase, modules: in.Modules, base: in.Base})
+	out := make([]core.Diagnosis, len(hangs))
+	for i, h := range hangs {
+		out[i] = core.Diagnosis{Test: h.Test, Phase: h.Phase, State: h.State, Location: h.Location, Summary: h.Summary, Goroutines: h.Goroutines}
+	}
+	return out
 }
 
 // diagnose explains the hangs of one package from its goroutine dump. It
@@ -211,7 +236,7 @@ func groupOf(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput) Gor
 		// frame that has one, and say so.
 		loc, cut := g.LocationFrame(f)
 		if loc.File != "" {
-			gg.Location = relLocation(loc, in.base)
+			gg.Location = RelLocation(loc, in.base)
 		}
 		gg.Function = loc.Func
 		if cut {
@@ -243,9 +268,9 @@ func fillFromTestGroup(h *Hang) {
 	}
 }
 
-// relLocation prints a frame as file:line, relative to base when the file
+// RelLocation prints a frame as file:line, relative to base when the file
 // is below it.
-func relLocation(f stackparse.Frame, base string) string {
+func RelLocation(f stackparse.Frame, base string) string {
 	file := f.File
 	if base != "" && filepath.IsAbs(file) {
 		if rel, err := filepath.Rel(base, file); err == nil && !strings.HasPrefix(rel, "..") {
@@ -376,4 +401,49 @@ func summarize(name string, h *Hang) string {
 		return subject + ": " + testPart
 	}
 	return subject + ": " + strings.Join(helpers, "; ") + " while " + testPart
+}
+
+// RunningLeaves returns the tests of a running tests list that have no
+// subtest in the list.
+func RunningLeaves(list []stackparse.RunningTest) []string {
+	var out []string
+	for _, t := range list {
+		leaf := true
+		for _, u := range list {
+			if strings.HasPrefix(u.Name, t.Name+"/") {
+				leaf = false
+				break
+			}
+		}
+		if leaf {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// DumpTests names the tests a dump shows running, for a dump with no
+// running tests list: top-level tests by function, subtests (whose names
+// stacks never show) by goroutine, "TestA/… (goroutine 7)", in goroutine
+// id order, which is how assignRoots pairs them back. Roots that only wait
+// (for subtests, or paused in t.Parallel) are left out.
+func DumpTests(d *stackparse.Dump) []string {
+	roots := stackparse.TestRoots(d)
+	sort.SliceStable(roots, func(i, j int) bool { return roots[i].Goroutine.ID < roots[j].Goroutine.ID })
+	seen := make(map[string]bool)
+	var out []string
+	for _, r := range roots {
+		if r.Test == "" || idleRoot(r) {
+			continue
+		}
+		name := r.Test
+		if isSubtest(r) {
+			name += "/… (goroutine " + strconv.FormatInt(r.Goroutine.ID, 10) + ")"
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out
 }

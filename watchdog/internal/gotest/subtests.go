@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"sort"
@@ -101,7 +101,7 @@ func parentSummary(pt parentTest, sg []StackGroup, in diagInput) TestSummary {
 			gg.State = state
 			gg.Location = ""
 			if f, ok := pt.root.Goroutine.UserFrameIn(in.goroot, in.modules...); ok {
-				gg.Location = relLocation(f, in.base) // the t.Run call in the test's function
+				gg.Location = RelLocation(f, in.base) // the t.Run call in the test's function
 			}
 			h.Location = gg.Location
 		}

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // the runtime's own deadlock dump is all asleep and runs nothing on a
 // CPU; a -timeout dump has the alarm goroutine running.
 func TestAllAsleep(t *testing.T) {
-	dirs, _ := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "go1.*"))
+	dirs, _ := filepath.Glob(filepath.Join("..", "..", "..", "stackparse", "testdata", "dumps", "go1.*"))
 	if len(dirs) == 0 {
 		t.Fatal("no dumps")
 	}
@@ -42,15 +42,15 @@ func TestAllAsleep(t *testing.T) {
 				t.Errorf("%s/%s: no goroutines", dir, tc.file)
 				continue
 			}
-			if got := allAsleep(d); got != tc.asleep {
+			if got := AllAsleep(d); got != tc.asleep {
 				t.Errorf("%s/%s: allAsleep = %v, want %v", filepath.Base(dir), tc.file, got, tc.asleep)
 			}
-			if got := onCPU(d); got != tc.onCPU {
+			if got := OnCPU(d); got != tc.onCPU {
 				t.Errorf("%s/%s: onCPU = %v, want %v", filepath.Base(dir), tc.file, got, tc.onCPU)
 			}
 		}
 	}
-	if allAsleep(nil) || onCPU(nil) {
+	if AllAsleep(nil) || OnCPU(nil) {
 		t.Error("nil dump")
 	}
 }

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import "testing"
 
@@ -18,9 +18,9 @@ func TestParseGoMinor(t *testing.T) {
 		{"devel go1.28-0123abc Mon Jan 1 00:00:00 2027 +0000", 0, false},
 		{"", 0, false},
 	} {
-		n, ok := parseGoMinor(tc.in)
+		n, ok := ParseGoMinor(tc.in)
 		if n != tc.want || ok != tc.ok {
-			t.Errorf("parseGoMinor(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.want, tc.ok)
+			t.Errorf("ParseGoMinor(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 func readFixture(t testing.TB, rel, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "stackparse", "testdata", "dumps", rel, name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "stackparse", "testdata", "dumps", rel, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +106,8 @@ func BenchmarkSummarizeDumps(b *testing.B) {
 // FuzzSummarize: no input makes the summary panic, with or without
 // shared frames, and every goroutine read is either shown or hidden.
 func FuzzSummarize(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "go1.2[06]", "*.txt"))
-	decorated, _ := filepath.Glob(filepath.Join("..", "stackparse", "testdata", "dumps", "decorated", "*_go1.26.txt"))
+	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "stackparse", "testdata", "dumps", "go1.2[06]", "*.txt"))
+	decorated, _ := filepath.Glob(filepath.Join("..", "..", "..", "stackparse", "testdata", "dumps", "decorated", "*_go1.26.txt"))
 	for _, file := range append(files, decorated...) {
 		b, err := os.ReadFile(file)
 		if err != nil {
