@@ -351,12 +351,12 @@ func (e *engine) offlineStalls() {
 		}
 		for _, t := range tests {
 			th, why := e.threshold(st.Unit, t.Name)
-			q := e.lastTime.Sub(t.LastBeat)
+			q := e.lastTime.Sub(t.LastBeat())
 			h := &Hang{Package: st.Unit, Test: t.Name, Phase: PhaseTest, Capture: "none", Goroutines: []GoroutineGroup{},
 				StalledForSeconds: round2(q.Seconds()), ThresholdSeconds: th.Seconds(), ThresholdReason: why}
 			h.Summary = fmt.Sprintf("%s: the stream ends while the test had been running for %s and quiet for %s (no goroutine dump in the stream)",
 				t.Name, fmtSeconds(e.lastTime.Sub(t.Started).Seconds()), fmtSeconds(q.Seconds()))
-			t.Flagged = true
+			e.tr.Flag(st.Unit, t.Name)
 			e.tr.Counts.Hung++
 			e.addHang(h)
 		}

@@ -29,7 +29,7 @@ func (e *engine) checkStalls(now time.Time) {
 	b := new(barrier)
 	for _, st := range e.tr.Stalls(now, e.thresholdDur) {
 		p := e.tr.Units[st.Unit]
-		p.Capturing = true
+		e.tr.Capture(st.Unit)
 		if len(st.Tests) == 0 {
 			e.wg.Add(1)
 			go e.capturePackage(st, b.join())
@@ -39,14 +39,14 @@ func (e *engine) checkStalls(now time.Time) {
 		var hangs []*Hang
 		stalled := make(map[string]bool)
 		for _, t := range st.Tests {
-			t.Flagged = true
+			e.tr.Flag(st.Unit, t.Name)
 			e.tr.Counts.Hung++
 			names = append(names, t.Name)
 			stalled[t.Name] = true
 			th, why := e.threshold(st.Unit, t.Name)
 			h := &Hang{
 				Package: st.Unit, Test: t.Name, Phase: PhaseTest,
-				StalledForSeconds: round2(now.Sub(t.LastBeat).Seconds()),
+				StalledForSeconds: round2(now.Sub(t.LastBeat()).Seconds()),
 				ThresholdSeconds:  th.Seconds(),
 				ThresholdReason:   why,
 				Capture:           "none",
@@ -56,7 +56,7 @@ func (e *engine) checkStalls(now time.Time) {
 			e.addHang(h)
 			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); capturing its goroutines\n",
 				st.Unit, t.Name, fmtSeconds(h.StalledForSeconds), th)
-			e.log.Info("stall", zap.String("package", st.Unit), zap.String("test", t.Name), zap.Duration("quiet", now.Sub(t.LastBeat)))
+			e.log.Info("stall", zap.String("package", st.Unit), zap.String("test", t.Name), zap.Duration("quiet", now.Sub(t.LastBeat())))
 		}
 		var others []string
 		for _, t := range p.Running() {
@@ -147,11 +147,10 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 	e.mu.Lock()
 	p := e.tr.Units[st.Unit]
 	now := time.Now()
-	if bin == nil && p.Ran == 0 && !p.SawOutput && !p.SawBinary {
+	if bin == nil && !p.HasRun() {
 		// Built but not running yet (waiting for a slot), or between
 		// the build and the binary: not a stall.
-		p.Capturing = false
-		p.LastBeat = now
+		e.tr.Release(st.Unit, now)
 		e.mu.Unlock()
 		return
 	}
@@ -159,9 +158,9 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 	if bin == nil {
 		phase = PhaseExit
 	} else {
-		p.SawBinary = true
+		e.tr.SawBinary(st.Unit)
 	}
-	p.Flagged = true
+	e.tr.Flag(st.Unit, "")
 	e.tr.Counts.Hung++
 	h := &Hang{
 		Package: st.Unit, Phase: phase,
@@ -193,12 +192,7 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 // anew (a package that still does not finish is then an exit stall).
 // Called with e.mu held.
 func (e *engine) releasePackage(pkg string) {
-	p := e.tr.Units[pkg]
-	if p == nil {
-		return
-	}
-	p.Capturing = false
-	p.LastBeat = time.Now()
+	e.tr.Release(pkg, time.Now())
 }
 
 // captureBinary sends SIGQUIT to a stalled test binary, collects the dump
@@ -324,11 +318,7 @@ func (e *engine) dropGhosts(pkg string, hangs []*Hang) []*Hang {
 		}
 		e.tr.Counts.Hung--
 		e.removeHang(h)
-		if p := e.tr.Units[pkg]; p != nil {
-			if t := p.Tests[h.Test]; t != nil {
-				t.Flagged, t.Ghost = false, true
-			}
-		}
+		e.tr.Ghost(pkg, h.Test)
 		fmt.Fprintf(e.stderr, "hangdog: %s %s was quiet, but no goroutine of it is left: it has finished and its result is not reported yet; not a hang\n", pkg, h.Test)
 	}
 	return keep

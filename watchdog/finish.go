@@ -121,7 +121,7 @@ func (e *engine) updateStatus(now time.Time) {
 			snap.Running++
 			snap.Longest = append(snap.Longest, status.RunningTest{
 				Package: p.Name, Test: t.Name,
-				Running: now.Sub(t.Started), Quiet: now.Sub(t.LastBeat),
+				Running: now.Sub(t.Started), Quiet: now.Sub(t.LastBeat()),
 			})
 		}
 	}

@@ -28,7 +28,7 @@ func (e *engine) interrupt(cause error) {
 			list = append(list, RunningTest{
 				Package: p.Name, Unit: p.Name, Test: t.Name,
 				RunningSeconds: round2(now.Sub(t.Started).Seconds()),
-				QuietSeconds:   round2(now.Sub(t.LastBeat).Seconds()),
+				QuietSeconds:   round2(now.Sub(t.LastBeat()).Seconds()),
 			})
 		}
 	}

@@ -90,7 +90,7 @@ func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
 	}
 	if p != nil {
 		for _, t := range p.RunningLeaves() {
-			if !t.Flagged {
+			if !t.Flagged() {
 				c.leaves = append(c.leaves, t.Name)
 			}
 		}

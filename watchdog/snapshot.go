@@ -184,19 +184,9 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 // unflag takes back hangs that turned out to be slow tests: they count
 // again as running, and may stall again later. Called with e.mu held.
 func (e *engine) unflag(pkg string, hangs []*Hang) {
-	p := e.tr.Units[pkg]
 	now := time.Now()
 	for _, h := range hangs {
-		if p != nil {
-			if t := p.Tests[h.Test]; t != nil && h.Test != "" {
-				t.Flagged = false
-				t.LastBeat = now
-			}
-			if h.Test == "" {
-				p.Flagged = false
-				p.LastBeat = now
-			}
-		}
+		e.tr.Unflag(pkg, h.Test, now)
 		e.tr.Counts.Hung--
 		e.removeHang(h)
 		e.slow = append(e.slow, h)
@@ -386,12 +376,12 @@ func (e *engine) checkLive(now time.Time) {
 		alive := 0
 		for _, h := range l.hangs {
 			if h.Test == "" {
-				last = maxTime(last, p.LastBeat)
+				last = maxTime(last, p.LastBeat())
 				alive++
 				continue
 			}
-			if t := p.Tests[h.Test]; t != nil && t.Flagged {
-				last = maxTime(last, t.LastBeat)
+			if t := p.Tests[h.Test]; t != nil && t.Flagged() {
+				last = maxTime(last, t.LastBeat())
 				alive++
 			}
 		}
@@ -401,7 +391,7 @@ func (e *engine) checkLive(now time.Time) {
 		}
 		if now.Sub(last) >= e.killAfter(l.hangs) {
 			l.killing = true
-			p.Capturing = true
+			e.tr.Capture(pkg)
 			e.wg.Add(1)
 			go e.killLive(l, now.Sub(last))
 		}
@@ -470,13 +460,11 @@ func (e *engine) recoverTest(pkg, test string, now time.Time) {
 	if l == nil || l.killing {
 		return
 	}
-	p := e.tr.Units[pkg]
 	for _, h := range l.hangs {
 		if h.Test != test {
 			continue
 		}
-		if t := p.Tests[test]; t != nil && t.Flagged {
-			t.Flagged = false
+		if e.tr.Recover(pkg, test) {
 			e.tr.Counts.Hung--
 			e.removeHang(h)
 			h.Recovered = true

@@ -19,10 +19,10 @@ type Test struct {
 	Name     string
 	Paused   bool
 	Started  time.Time // receipt time of the run event
-	LastBeat time.Time // receipt time of the last event of this test or a subtest
+	lastBeat time.Time // receipt time of the last event of this test or a subtest
 	seq      int       // order of the run event within the package
-	Flagged  bool      // a stall was reported for it
-	Ghost    bool      // quiet, but none of its goroutines is left: its result is pending
+	flagged  bool      // a stall was reported for it
+	ghost    bool      // quiet, but none of its goroutines is left: its result is pending
 	out      *tail     // its output, when tests are recorded
 	errs     *tail     // its error lines (Go 1.27+ OutputType), when recorded
 	typed    bool      // its output carried OutputType (Go 1.27+)
@@ -32,17 +32,17 @@ type Test struct {
 type Unit struct {
 	Name      string
 	Started   time.Time // first event
-	LastBeat  time.Time // last event of any kind for this package
+	lastBeat  time.Time // last event of any kind for this package
 	Tests     map[string]*Test
 	seq       int
-	Ran       int // tests that got a run event
+	ran       int // tests that got a run event
 	Done      bool
 	result    core.Action
 	elapsed   float64
-	SawOutput bool  // any output was seen (a sign that the binary ran)
-	Flagged   bool  // a package-level stall was reported
-	Capturing bool  // a capture is in progress for this package
-	SawBinary bool  // its test binary was seen running
+	sawOutput bool  // any output was seen (a sign that the binary ran)
+	flagged   bool  // a package-level stall was reported
+	capturing bool  // a capture is in progress for this package
+	sawBinary bool  // its test binary was seen running
 	out       *tail // package-level output, when tests are recorded
 	namer     core.Namer
 }
@@ -57,10 +57,10 @@ type Counts struct {
 
 // Tracker follows every unit and test of a run through the event stream
 // and knows how long each has been quiet. It is not safe for concurrent use;
-// the engine guards it with its own mutex. The capture policy still reads
-// and writes the exported fields of Unit and Test (Flagged, Capturing,
-// LastBeat, …) under that mutex: they become methods of the tracker when
-// the policy moves to the core (ARCHITECTURE.md, slice 6).
+// the engine guards it with its own mutex. The tracker owns the state of
+// its units and tests: the capture policy changes it only through the
+// tracker's methods (Capture, Release, Flag, Unflag, Recover, Ghost,
+// SawBinary) and reads it through Unit's and Test's.
 type Tracker struct {
 	// Record keeps a report.TestRun per test and a report.PackageRun per
 	// unit (for JUnit and HTML); off, memory does not grow with the
@@ -116,7 +116,7 @@ func (p *Unit) parentOf(name string) *Test {
 func (p *Unit) beat(name string, now time.Time) {
 	for t := p.Tests[name]; ; {
 		if t != nil {
-			t.LastBeat = now
+			t.lastBeat = now
 		}
 		q, ok := p.namer.Parent(name)
 		if !ok {
@@ -133,11 +133,11 @@ func (tr *Tracker) Observe(e *core.Event, now time.Time) {
 		return
 	}
 	p := tr.unit(e.Unit, now)
-	p.LastBeat = now
+	p.lastBeat = now
 	if e.Test == "" {
 		switch e.Action {
 		case core.ActionOutput:
-			p.SawOutput = true
+			p.sawOutput = true
 			if p.out != nil {
 				p.out.write(e.Output)
 			}
@@ -175,8 +175,8 @@ func (tr *Tracker) Observe(e *core.Event, now time.Time) {
 	switch e.Action {
 	case core.ActionRun:
 		p.seq++
-		p.Ran++
-		t := &Test{Name: e.Test, Started: now, LastBeat: now, seq: p.seq}
+		p.ran++
+		t := &Test{Name: e.Test, Started: now, lastBeat: now, seq: p.seq}
 		if tr.Record {
 			t.out = new(tail)
 		}
@@ -194,7 +194,7 @@ func (tr *Tracker) Observe(e *core.Event, now time.Time) {
 		p.beat(e.Test, now)
 	case core.ActionPass, core.ActionFail, core.ActionSkip:
 		t := p.Tests[e.Test]
-		if t == nil || !t.Flagged {
+		if t == nil || !t.flagged {
 			switch e.Action {
 			case core.ActionPass:
 				tr.Counts.Passed++
@@ -234,7 +234,7 @@ func (tr *Tracker) recordTest(p *Unit, t *Test, result string, now time.Time) {
 	if !tr.Record {
 		return
 	}
-	if t.Flagged {
+	if t.flagged {
 		result = "hung"
 	}
 	r := report.TestRun{Package: p.Name, Test: t.Name, Result: result, Start: t.Started, ElapsedSeconds: now.Sub(t.Started).Seconds()}
@@ -274,7 +274,7 @@ func (tr *Tracker) FinishPending(now time.Time) {
 		}
 		result := "interrupted"
 		for _, t := range p.Tests {
-			if t.Flagged {
+			if t.flagged {
 				result = "hung"
 			}
 		}
@@ -303,46 +303,6 @@ func (tr *Tracker) MarkHung(pkg, test string) {
 			return
 		}
 	}
-}
-
-// tail keeps the last report.MaxTestOutput bytes written to it.
-type tail struct {
-	buf   []byte
-	start int // ring start when full
-	full  bool
-}
-
-func (t *tail) write(s string) {
-	const max = report.MaxTestOutput
-	if len(s) >= max {
-		t.buf = append(t.buf[:0], s[len(s)-max:]...)
-		t.start, t.full = 0, true
-		return
-	}
-	if !t.full {
-		if len(t.buf)+len(s) <= max {
-			t.buf = append(t.buf, s...)
-			return
-		}
-		// Fill up, then wrap.
-		n := max - len(t.buf)
-		t.buf = append(t.buf, s[:n]...)
-		s = s[n:]
-		t.full = true
-		t.start = 0
-	}
-	for len(s) > 0 {
-		n := copy(t.buf[t.start:], s)
-		s = s[n:]
-		t.start = (t.start + n) % max
-	}
-}
-
-func (t *tail) String() string {
-	if !t.full {
-		return string(t.buf)
-	}
-	return string(t.buf[t.start:]) + string(t.buf[:t.start])
 }
 
 // RunningLeaves returns the running tests of p that have no running
@@ -396,18 +356,18 @@ func (tr *Tracker) Stalls(now time.Time, thresholdFor func(pkg, test string) tim
 	var out []Stall
 	for _, name := range tr.Order {
 		p := tr.Units[name]
-		if p.Done || p.Capturing {
+		if p.Done || p.capturing {
 			continue
 		}
 		leaves := p.RunningLeaves()
 		if len(leaves) > 0 {
 			var st Stall
 			for _, t := range leaves {
-				if t.Flagged || t.Ghost {
+				if t.flagged || t.ghost {
 					continue
 				}
 				th := thresholdFor(name, t.Name)
-				if q := now.Sub(t.LastBeat); q >= th {
+				if q := now.Sub(t.lastBeat); q >= th {
 					st.Tests = append(st.Tests, t)
 					if q > st.Quiet {
 						st.Quiet, st.Threshold = q, th
@@ -420,11 +380,11 @@ func (tr *Tracker) Stalls(now time.Time, thresholdFor func(pkg, test string) tim
 			}
 			continue
 		}
-		if len(p.Tests) > 0 || p.Flagged {
+		if len(p.Tests) > 0 || p.flagged {
 			continue // only paused Tests: something else runs
 		}
 		th := thresholdFor(name, "")
-		if q := now.Sub(p.LastBeat); q >= th {
+		if q := now.Sub(p.lastBeat); q >= th {
 			out = append(out, Stall{Unit: name, Quiet: q, Threshold: th})
 		}
 	}

@@ -181,7 +181,7 @@ func TestTrackerFlaggedNotReported(t *testing.T) {
 	if len(st) != 1 {
 		t.Fatalf("want 1 stall, got %v", names(st))
 	}
-	st[0].Tests[0].Flagged = true
+	tr.Flag(st[0].Unit, st[0].Tests[0].Name)
 	if st := tr.Stalls(t0.Add(3*time.Second), th); len(st) != 0 {
 		t.Fatalf("flagged test reported again: %v", names(st))
 	}
@@ -285,10 +285,10 @@ func TestTrackerNamer(t *testing.T) {
 	}
 	// The child's events are the parent's heartbeats too.
 	tr.Observe(ev("output", "w0", child), t0.Add(5*time.Second))
-	if got := tr.Units["w0"].Tests[parent].LastBeat; !got.Equal(t0.Add(5 * time.Second)) {
+	if got := tr.Units["w0"].Tests[parent].LastBeat(); !got.Equal(t0.Add(5 * time.Second)) {
 		t.Errorf("parent's last beat %v, want the child's output's", got)
 	}
-	if got := tr.Units["w0"].Tests["tests/db"].LastBeat; !got.Equal(t0) {
+	if got := tr.Units["w0"].Tests["tests/db"].LastBeat(); !got.Equal(t0) {
 		t.Errorf("a '/' prefix got the child's heartbeat: %v", got)
 	}
 }
