@@ -6,14 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/google/pprof/profile"
 	"go.uber.org/zap"
 
-	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
@@ -27,16 +24,6 @@ import (
 // cpuWindow is the profile window, and so the time between the two
 // goroutine dumps: long enough for ~100 samples of a spinning goroutine.
 const cpuWindow = time.Second
-
-// liveHang is a hang whose binary still runs, waiting for --kill-after.
-type liveHang struct {
-	pkg     string
-	pid     int
-	tests   []string
-	hangs   []*Hang
-	dir     string // the capture's artifacts directory
-	killing bool
-}
 
 // snapshot captures a stalled binary through its agent. It reports false
 // when the agent could not deliver a dump; the caller then falls back to
@@ -202,132 +189,6 @@ func (e *engine) removeHang(h *Hang) {
 	}
 }
 
-// verdict compares the goroutines of a hang in two dumps a CPU window
-// apart: "spinning" (busy on a CPU in the test's code), "stuck" (the same
-// stacks in both), or "moving" (they changed: slow, not stuck). changed
-// lists the goroutines whose stacks differ.
-func verdict(d1, d2 *stackparse.Dump, h *Hang, cpuFrac float64, hot stackparse.Frame) (string, []int64) {
-	if cpuFrac >= 0.25 && hot.Func != "" {
-		for _, g := range h.Goroutines {
-			if g.State == "running" || g.State == "runnable" {
-				return "spinning", nil
-			}
-		}
-	}
-	if d1 == nil || d1 == d2 {
-		return "stuck", nil
-	}
-	before, after := byID(d1), byID(d2)
-	var changed []int64
-	moved := make(map[int64]bool)
-	for _, gg := range h.Goroutines {
-		for _, id := range gg.IDs {
-			if now := after[id]; now == nil || !sameStack(before[id], now) {
-				changed = append(changed, id)
-				moved[id] = true
-			}
-		}
-	}
-	if len(changed) == 0 {
-		return "stuck", nil
-	}
-	// The test's own goroutine decides: helpers may come and go.
-	for _, gg := range h.Goroutines {
-		if gg.Role != "test" {
-			continue
-		}
-		for _, id := range gg.IDs {
-			if moved[id] {
-				return "moving", changed
-			}
-		}
-		return "stuck", changed
-	}
-	return "moving", changed
-}
-
-// byID indexes the goroutines of a dump by id.
-func byID(d *stackparse.Dump) map[int64]*stackparse.Goroutine {
-	m := make(map[int64]*stackparse.Goroutine, len(d.Goroutines))
-	for _, g := range d.Goroutines {
-		m[g.ID] = g
-	}
-	return m
-}
-
-func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
-
-func sameStack(a, b *stackparse.Goroutine) bool {
-	if a == nil || b == nil || len(a.Frames) != len(b.Frames) || a.State != b.State {
-		return false
-	}
-	for i := range a.Frames {
-		if a.Frames[i].Func != b.Frames[i].Func || a.Frames[i].Line != b.Frames[i].Line {
-			return false
-		}
-	}
-	return true
-}
-
-// cpuProfile reads a CPU profile: the share of one CPU it saw used, and
-// the innermost user-code frame where the most time went. goroot is where
-// the binary's standard library sources are (the dump's GOROOT), so that a
-// module whose path has no dot ("mycorp/platform") is still user code.
-func cpuProfile(path, goroot string, modules []string) (float64, stackparse.Frame) {
-	if path == "" {
-		return 0, stackparse.Frame{}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, stackparse.Frame{}
-	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		return 0, stackparse.Frame{}
-	}
-	idx := -1
-	for i, st := range p.SampleType {
-		if st.Type == "cpu" {
-			idx = i
-		}
-	}
-	if idx < 0 || p.DurationNanos <= 0 {
-		return 0, stackparse.Frame{}
-	}
-	var total int64
-	by := make(map[stackparse.Frame]int64)
-	for _, s := range p.Sample {
-		v := s.Value[idx]
-		total += v
-		var frames []stackparse.Frame
-		for _, loc := range s.Location {
-			for _, ln := range loc.Line {
-				if ln.Function != nil {
-					frames = append(frames, stackparse.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
-				}
-			}
-		}
-		g := &stackparse.Goroutine{Frames: frames}
-		if fr, ok := g.UserFrameIn(goroot, modules...); ok {
-			by[fr] += v
-		}
-	}
-	var hot stackparse.Frame
-	var best int64
-	keys := make([]stackparse.Frame, 0, len(by))
-	for k := range by {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Func < keys[j].Func })
-	for _, k := range keys {
-		if by[k] > best {
-			hot, best = k, by[k]
-		}
-	}
-	return float64(total) / float64(p.DurationNanos), hot
-}
-
 func copyFile(dst, src string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -343,133 +204,4 @@ func copyFile(dst, src string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// killAfter is the quiet time after which a stalled binary that the agent
-// looked at is stopped: --kill-after, but never less than the threshold
-// that found the stall.
-func (e *engine) killAfter(hangs []*Hang) time.Duration {
-	k := e.cfg.KillAfter
-	if k <= 0 {
-		k = DefaultKillAfter
-	}
-	for _, h := range hangs {
-		k = max(k, time.Duration(h.ThresholdSeconds*float64(time.Second)))
-	}
-	return k
-}
-
-// checkLive stops the binaries of live hangs whose tests made no progress
-// for --kill-after, and forgets those whose tests moved again. Called on
-// every tick with e.mu held.
-func (e *engine) checkLive(now time.Time) {
-	for pkg, l := range e.live {
-		if l.killing {
-			continue
-		}
-		p := e.tr.Units[pkg]
-		if p == nil || p.Done {
-			delete(e.live, pkg)
-			continue
-		}
-		last := time.Time{}
-		alive := 0
-		for _, h := range l.hangs {
-			if h.Test == "" {
-				last = maxTime(last, p.LastBeat())
-				alive++
-				continue
-			}
-			if t := p.Tests[h.Test]; t != nil && t.Flagged() {
-				last = maxTime(last, t.LastBeat())
-				alive++
-			}
-		}
-		if alive == 0 {
-			delete(e.live, pkg)
-			continue
-		}
-		if now.Sub(last) >= e.killAfter(l.hangs) {
-			l.killing = true
-			e.tr.Capture(pkg)
-			e.wg.Add(1)
-			go e.killLive(l, now.Sub(last))
-		}
-	}
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-// killLive stops the binary of a live hang: a last SIGQUIT dump, a grace
-// period, then SIGKILL of its whole tree.
-func (e *engine) killLive(l *liveHang, quiet time.Duration) {
-	defer e.wg.Done()
-	fmt.Fprintf(e.stderr, "hangdog: KILL %s: no progress for %s (--kill-after %s); stopping its test binary %d\n", l.pkg, fmtSeconds(quiet.Seconds()), e.killAfter(l.hangs), l.pid)
-	e.log.Info("kill-after", zap.String("package", l.pkg), zap.Int("pid", l.pid))
-	children, _ := proc.Descendants(l.pid)
-	path := filepath.Join(l.dir, "goroutines-final.txt")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	var captureErr string
-	if err == nil {
-		c := newCollector(l.pkg, path, f, time.Now())
-		e.mu.Lock()
-		e.collectors[l.pkg] = c
-		e.mu.Unlock()
-		if err := proc.Quit(l.pid); err != nil {
-			captureErr = fmt.Sprintf("SIGQUIT: %v", err)
-		}
-		e.waitDump(c, l.pid, &captureErr)
-		e.mu.Lock()
-		delete(e.collectors, l.pkg)
-		e.mu.Unlock()
-		f.Close()
-	} else {
-		_ = proc.KillTree(l.pid)
-	}
-	for _, c := range children {
-		if alive(c.PID) {
-			_ = proc.KillTree(c.PID)
-		}
-	}
-	e.mu.Lock()
-	for _, h := range l.hangs {
-		h.Killed = true
-		h.StalledForSeconds = round2(quiet.Seconds())
-		if err == nil {
-			h.Artifacts["final_dump"] = path
-		}
-		if captureErr != "" && h.CaptureError == "" {
-			h.CaptureError = captureErr
-		}
-	}
-	delete(e.live, l.pkg)
-	e.releasePackage(l.pkg)
-	e.mu.Unlock()
-	e.writeHangArtifacts(l.pkg, l.hangs)
-}
-
-// recover notes that a test reported as stuck made progress after all.
-// Called from Event with e.mu held, before the event is observed.
-func (e *engine) recoverTest(pkg, test string, now time.Time) {
-	l := e.live[pkg]
-	if l == nil || l.killing {
-		return
-	}
-	for _, h := range l.hangs {
-		if h.Test != test {
-			continue
-		}
-		if e.tr.Recover(pkg, test) {
-			e.tr.Counts.Hung--
-			e.removeHang(h)
-			h.Recovered = true
-			e.slow = append(e.slow, h)
-			fmt.Fprintf(e.stderr, "hangdog: RECOVERED %s %s: it made progress again after it was reported stuck\n", pkg, test)
-		}
-	}
 }

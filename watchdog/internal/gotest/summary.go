@@ -1,132 +1,13 @@
 package gotest
 
 import (
-	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/hangdog/hangdog/stackparse"
 )
-
-// StacksVersion is the version of the `hangdog stacks --json` format.
-const StacksVersion = 1
-
-// DumpSummary is what `hangdog stacks` says of one goroutine dump: the
-// goroutines grouped per test, most important first. Its JSON form is a
-// documented contract (README, "hangdog stacks"): fields may be added
-// within a version; a field that changes meaning or goes away bumps
-// StacksVersion.
-type DumpSummary struct {
-	Version      int                  `json:"version"`
-	Kind         string               `json:"kind"`
-	Reason       string               `json:"reason,omitempty"`
-	StartLine    int                  `json:"start_line"`
-	Goroutines   int                  `json:"goroutines"` // read in all (profiles: the sum of the counts)
-	RunningTests []SummaryRunningTest `json:"running_tests"`
-	Tests        []TestSummary        `json:"tests"`
-	Other        []StackGroup         `json:"other"`
-	Buckets      []StackGroup         `json:"buckets"`
-	Hidden       int                  `json:"hidden"` // runtime and testing-package goroutines left out (see All)
-	Filtered     bool                 `json:"filtered"`
-	BucketsOnly  bool                 `json:"buckets_only"` // --buckets: only Buckets is filled in
-	LockGroups   []LockGroup          `json:"lock_groups"`
-	LockCycles   []LockCycle          `json:"lock_cycles"`
-	Warnings     []SummaryWarning     `json:"warnings"`
-	// WarningsDropped counts warnings beyond the parser's bound.
-	WarningsDropped int `json:"warnings_dropped"`
-}
-
-// SummaryWarning is a line of the input the parser could not place.
-type SummaryWarning struct {
-	Line int    `json:"line"` // 1-based line number in the input (of the package's output, for a go test -json stream)
-	Text string `json:"text"` // the line, cut at 200 bytes
-	Msg  string `json:"msg"`  // what was wrong with it
-}
-
-// SummaryRunningTest is an entry of a dump's "running tests:" list.
-type SummaryRunningTest struct {
-	Name    string  `json:"name"`
-	Seconds float64 `json:"seconds"`
-}
-
-// TestSummary is the goroutines of one test in a dump.
-type TestSummary struct {
-	Test       string       `json:"test"`
-	Phase      Phase        `json:"phase"`
-	State      string       `json:"state"`
-	Location   string       `json:"location"`
-	Summary    string       `json:"summary"`
-	Goroutines []StackGroup `json:"goroutines"`
-}
-
-// StackGroup is a bucket of goroutines with the same stack: the fields of
-// a hang report's goroutine group plus the pprof labels they carry (Go
-// 1.26 tracebacks with GODEBUG=tracebacklabels=1, and profiles).
-type StackGroup struct {
-	GoroutineGroup
-	Labels map[string]string `json:"labels,omitempty"`
-	// StackUnavailable: the goroutine was running on another thread
-	// when a panic printed the dump ("stack unavailable"); only its
-	// creator is known.
-	StackUnavailable bool `json:"stack_unavailable,omitempty"`
-	// The qualifiers of the goroutine header, the same for every
-	// goroutine of the group: "locked to thread" (runtime.LockOSThread),
-	// "(durable)" (blocked durably inside a synctest bubble, Go 1.25+),
-	// "synctest bubble N".
-	LockedToThread bool  `json:"locked_to_thread,omitempty"`
-	Durable        bool  `json:"durable,omitempty"`
-	SynctestBubble int64 `json:"synctest_bubble,omitempty"`
-	// Race is, in a race report, the access whose stack this is
-	// ("Read at 0x00c0000ae148 by goroutine 8").
-	Race string `json:"race,omitempty"`
-}
-
-// LockGroup is a set of goroutines waiting on the same lock, WaitGroup or
-// channel address.
-type LockGroup struct {
-	Address string  `json:"address"`
-	State   string  `json:"state"`
-	IDs     []int64 `json:"ids"`
-}
-
-// LockCycle is a possible lock-order inversion between two goroutines:
-// each waits on a sync.Mutex that lies inside an object the other one has
-// among the arguments of its own code's frames (so, most likely, it locked
-// that mutex before). A dump never says who holds a mutex, so this is
-// inferred, and only found where the release printed those arguments
-// reliably (not as "0x…?").
-type LockCycle struct {
-	Test      string   `json:"test,omitempty"` // when both goroutines belong to one test
-	IDs       []int64  `json:"ids"`            // the two goroutines
-	Addresses []string `json:"addresses"`      // the mutex each one waits on
-	Objects   []string `json:"objects"`        // the argument of each one that holds the other's mutex
-}
-
-// SummaryOptions filter and shape a DumpSummary.
-type SummaryOptions struct {
-	All          bool           // keep runtime and testing-package goroutines
-	Test         *regexp.Regexp // only tests whose name matches
-	States       []string       // only goroutines in these states (canonical names)
-	Package      *regexp.Regexp // only goroutines with a frame in a matching package
-	KeepPointers bool           // group by argument values too
-	Modules      []string       // module paths preferred for locations
-	Base         string         // directory locations are made relative to
-
-	// BucketsOnly makes SummarizeDumps fill in Buckets only (no tests,
-	// other goroutines, lock groups or cycles: those need every
-	// goroutine of the dump at once), grouping goroutines as they are
-	// read and keeping one per bucket plus at most MaxBucketIDs ids, so
-	// that memory depends on the number of distinct stacks, not on the
-	// size of the dump. Test is ignored.
-	BucketsOnly bool
-}
-
-// MaxBucketIDs is how many goroutine ids a bucket lists with
-// SummaryOptions.BucketsOnly; Count still counts them all.
-const MaxBucketIDs = 1000
 
 // SummarizeDumps reads every dump in r (anything ReadDumps reads) and
 // hands the summary of each to each as soon as the dump is complete, in
@@ -395,94 +276,6 @@ func SummarizeDump(d *stackparse.Dump, o SummaryOptions) *DumpSummary {
 	return s
 }
 
-// maxCycleCandidates bounds the goroutines lockCycles compares pairwise.
-const maxCycleCandidates = 256
-
-// lockCycles finds pairs of goroutines blocked in sync.Mutex.Lock where
-// each has, among the arguments of its non-standard-library frames, a
-// pointer to an object that contains (within maxObject bytes) the mutex
-// the other waits on, and that object is not the one holding its own
-// awaited mutex. See LockCycle.
-func lockCycles(gs []*stackparse.Goroutine, testOf map[*stackparse.Goroutine]string, goroot string) []LockCycle {
-	const maxObject = 256
-	type cand struct {
-		g    *stackparse.Goroutine
-		addr uint64
-		ptrs []uint64
-	}
-	var cs []cand
-	for _, g := range gs {
-		if len(cs) == maxCycleCandidates {
-			break
-		}
-		if stackparse.Classify(g) != stackparse.WaitMutex {
-			continue
-		}
-		a, ok := g.WaitAddress()
-		if !ok {
-			continue
-		}
-		var ptrs []uint64
-		for _, f := range g.Frames {
-			if f.IsStdlibIn(goroot) {
-				continue
-			}
-			ptrs = append(ptrs, argWords(f.Args)...)
-		}
-		if len(ptrs) > 0 {
-			cs = append(cs, cand{g, a, ptrs})
-		}
-	}
-	holder := func(ptrs []uint64, addr uint64) uint64 {
-		var best uint64
-		for _, p := range ptrs {
-			if p <= addr && addr-p < maxObject && p > best {
-				best = p
-			}
-		}
-		return best
-	}
-	out := []LockCycle{}
-	for i := range cs {
-		for j := i + 1; j < len(cs); j++ {
-			x, y := cs[i], cs[j]
-			if x.addr == y.addr {
-				continue
-			}
-			xo, yo := holder(x.ptrs, y.addr), holder(y.ptrs, x.addr)
-			if xo == 0 || yo == 0 || xo == holder(x.ptrs, x.addr) || yo == holder(y.ptrs, y.addr) {
-				continue
-			}
-			lc := LockCycle{
-				IDs:       []int64{x.g.ID, y.g.ID},
-				Addresses: []string{fmt.Sprintf("%#x", x.addr), fmt.Sprintf("%#x", y.addr)},
-				Objects:   []string{fmt.Sprintf("%#x", xo), fmt.Sprintf("%#x", yo)},
-			}
-			if t := testOf[x.g]; t != "" && t == testOf[y.g] {
-				lc.Test = t
-			}
-			out = append(out, lc)
-		}
-	}
-	return out
-}
-
-// argWords returns the argument words printed reliably as non-zero hex
-// values (not "0x…?", not "...").
-func argWords(args string) []uint64 {
-	var out []uint64
-	for _, w := range strings.Split(args, ",") {
-		w = strings.Trim(strings.TrimSpace(w), "{}")
-		if !strings.HasPrefix(w, "0x") || strings.HasSuffix(w, "?") {
-			continue
-		}
-		if v, err := strconv.ParseUint(w[2:], 16, 64); err == nil && v >= 0x1000 {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // isSubtest reports whether a test goroutine runs a subtest: its parent
 // is known (Go 1.21+ print it), or, for older dumps, it runs a closure of
 // the test function (TestParent.func1) rather than the test function
@@ -541,38 +334,6 @@ func bucketGroup(b *stackparse.Bucket, test *stackparse.Goroutine, in diagInput)
 	}
 	sg.IDs = ids
 	return sg
-}
-
-// lockGroups finds goroutines blocked on the same address.
-func lockGroups(gs []*stackparse.Goroutine) []LockGroup {
-	type key struct {
-		addr  uint64
-		state string
-	}
-	m := make(map[key][]int64)
-	var order []key
-	for _, g := range gs {
-		w := stackparse.Classify(g)
-		if !w.Blocked() {
-			continue
-		}
-		a, ok := g.WaitAddress()
-		if !ok || a == 0 {
-			continue
-		}
-		k := key{a, w.String()}
-		if m[k] == nil {
-			order = append(order, k)
-		}
-		m[k] = append(m[k], g.ID)
-	}
-	out := []LockGroup{}
-	for _, k := range order {
-		if len(m[k]) > 1 {
-			out = append(out, LockGroup{Address: fmt.Sprintf("%#x", k.addr), State: k.state, IDs: m[k]})
-		}
-	}
-	return out
 }
 
 // raceSummary is the line to read first for a test in a race report: the

@@ -1,0 +1,155 @@
+package watchdog
+
+// Live hangs: a stalled binary the agent looked at keeps running until its
+// tests make progress again (recovered) or stay quiet for --kill-after
+// (killed).
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hangdog/hangdog/watchdog/internal/proc"
+)
+
+// liveHang is a hang whose binary still runs, waiting for --kill-after.
+type liveHang struct {
+	pkg     string
+	pid     int
+	tests   []string
+	hangs   []*Hang
+	dir     string // the capture's artifacts directory
+	killing bool
+}
+
+// killAfter is the quiet time after which a stalled binary that the agent
+// looked at is stopped: --kill-after, but never less than the threshold
+// that found the stall.
+func (e *engine) killAfter(hangs []*Hang) time.Duration {
+	k := e.cfg.KillAfter
+	if k <= 0 {
+		k = DefaultKillAfter
+	}
+	for _, h := range hangs {
+		k = max(k, time.Duration(h.ThresholdSeconds*float64(time.Second)))
+	}
+	return k
+}
+
+// checkLive stops the binaries of live hangs whose tests made no progress
+// for --kill-after, and forgets those whose tests moved again. Called on
+// every tick with e.mu held.
+func (e *engine) checkLive(now time.Time) {
+	for pkg, l := range e.live {
+		if l.killing {
+			continue
+		}
+		p := e.tr.Units[pkg]
+		if p == nil || p.Done {
+			delete(e.live, pkg)
+			continue
+		}
+		last := time.Time{}
+		alive := 0
+		for _, h := range l.hangs {
+			if h.Test == "" {
+				last = maxTime(last, p.LastBeat())
+				alive++
+				continue
+			}
+			if t := p.Tests[h.Test]; t != nil && t.Flagged() {
+				last = maxTime(last, t.LastBeat())
+				alive++
+			}
+		}
+		if alive == 0 {
+			delete(e.live, pkg)
+			continue
+		}
+		if now.Sub(last) >= e.killAfter(l.hangs) {
+			l.killing = true
+			e.tr.Capture(pkg)
+			e.wg.Add(1)
+			go e.killLive(l, now.Sub(last))
+		}
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// killLive stops the binary of a live hang: a last SIGQUIT dump, a grace
+// period, then SIGKILL of its whole tree.
+func (e *engine) killLive(l *liveHang, quiet time.Duration) {
+	defer e.wg.Done()
+	fmt.Fprintf(e.stderr, "hangdog: KILL %s: no progress for %s (--kill-after %s); stopping its test binary %d\n", l.pkg, fmtSeconds(quiet.Seconds()), e.killAfter(l.hangs), l.pid)
+	e.log.Info("kill-after", zap.String("package", l.pkg), zap.Int("pid", l.pid))
+	children, _ := proc.Descendants(l.pid)
+	path := filepath.Join(l.dir, "goroutines-final.txt")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	var captureErr string
+	if err == nil {
+		c := newCollector(l.pkg, path, f, time.Now())
+		e.mu.Lock()
+		e.collectors[l.pkg] = c
+		e.mu.Unlock()
+		if err := proc.Quit(l.pid); err != nil {
+			captureErr = fmt.Sprintf("SIGQUIT: %v", err)
+		}
+		e.waitDump(c, l.pid, &captureErr)
+		e.mu.Lock()
+		delete(e.collectors, l.pkg)
+		e.mu.Unlock()
+		f.Close()
+	} else {
+		_ = proc.KillTree(l.pid)
+	}
+	for _, c := range children {
+		if alive(c.PID) {
+			_ = proc.KillTree(c.PID)
+		}
+	}
+	e.mu.Lock()
+	for _, h := range l.hangs {
+		h.Killed = true
+		h.StalledForSeconds = round2(quiet.Seconds())
+		if err == nil {
+			h.Artifacts["final_dump"] = path
+		}
+		if captureErr != "" && h.CaptureError == "" {
+			h.CaptureError = captureErr
+		}
+	}
+	delete(e.live, l.pkg)
+	e.releasePackage(l.pkg)
+	e.mu.Unlock()
+	e.writeHangArtifacts(l.pkg, l.hangs)
+}
+
+// recover notes that a test reported as stuck made progress after all.
+// Called from Event with e.mu held, before the event is observed.
+func (e *engine) recoverTest(pkg, test string, now time.Time) {
+	l := e.live[pkg]
+	if l == nil || l.killing {
+		return
+	}
+	for _, h := range l.hangs {
+		if h.Test != test {
+			continue
+		}
+		if e.tr.Recover(pkg, test) {
+			e.tr.Counts.Hung--
+			e.removeHang(h)
+			h.Recovered = true
+			e.slow = append(e.slow, h)
+			fmt.Fprintf(e.stderr, "hangdog: RECOVERED %s %s: it made progress again after it was reported stuck\n", pkg, test)
+		}
+	}
+}
