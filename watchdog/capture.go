@@ -12,6 +12,7 @@ import (
 	"github.com/hangdog/hangdog/stackparse"
 	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/policy"
 	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
@@ -65,41 +66,11 @@ func (e *engine) checkStalls(now time.Time) {
 			}
 		}
 		for _, h := range hangs {
-			h.AlsoStopped = withoutAncestors(e.runner, others, names)
+			h.AlsoStopped = policy.WithoutAncestors(e.runner, others, names)
 		}
 		e.wg.Add(1)
 		go e.captureTests(st.Unit, names, hangs, b.join())
 	}
-}
-
-// withoutAncestors drops from list the parents of the stalled tests: they
-// wait for them and are not worth naming.
-func withoutAncestors(n core.Namer, list, stalled []string) []string {
-	var out []string
-	for _, o := range list {
-		anc := false
-		for _, s := range stalled {
-			if isAncestor(n, o, s) {
-				anc = true
-				break
-			}
-		}
-		if !anc {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// isAncestor reports whether test a is a parent, grandparent, … of test b
-// by their names.
-func isAncestor(n core.Namer, a, b string) bool {
-	for q, ok := n.Parent(b); ok; q, ok = n.Parent(q) {
-		if q == a {
-			return true
-		}
-	}
-	return false
 }
 
 // captureTests captures the binary of pkg where tests have stalled.
@@ -147,17 +118,15 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 	e.mu.Lock()
 	p := e.tr.Units[st.Unit]
 	now := time.Now()
-	if bin == nil && !p.HasRun() {
+	phase, stall := policy.UnitStall(bin != nil, p.HasRun())
+	if !stall {
 		// Built but not running yet (waiting for a slot), or between
 		// the build and the binary: not a stall.
 		e.tr.Release(st.Unit, now)
 		e.mu.Unlock()
 		return
 	}
-	phase := PhaseTestMain
-	if bin == nil {
-		phase = PhaseExit
-	} else {
+	if bin != nil {
 		e.tr.SawBinary(st.Unit)
 	}
 	e.tr.Flag(st.Unit, "")

@@ -64,6 +64,8 @@ func (e *engine) killAll() {
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
 func fmtSeconds(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
 }

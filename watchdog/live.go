@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hangdog/hangdog/watchdog/internal/core/policy"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
 
@@ -29,14 +30,11 @@ type liveHang struct {
 // looked at is stopped: --kill-after, but never less than the threshold
 // that found the stall.
 func (e *engine) killAfter(hangs []*Hang) time.Duration {
-	k := e.cfg.KillAfter
-	if k <= 0 {
-		k = DefaultKillAfter
+	ths := make([]time.Duration, len(hangs))
+	for i, h := range hangs {
+		ths[i] = time.Duration(h.ThresholdSeconds * float64(time.Second))
 	}
-	for _, h := range hangs {
-		k = max(k, time.Duration(h.ThresholdSeconds*float64(time.Second)))
-	}
-	return k
+	return policy.KillAfter(e.cfg.KillAfter, DefaultKillAfter, ths...)
 }
 
 // checkLive stops the binaries of live hangs whose tests made no progress

@@ -107,7 +107,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 	if g2 == "" {
 		arts["dump"] = g1
 	}
-	cpuFrac, hot := cpuProfile(cpu, d2.GOROOT, e.userModules())
+	cpuFrac, hot := gotest.CPUProfile(cpu, d2.GOROOT, e.userModules())
 	diag := gotest.Diagnose(d2, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
 
 	e.mu.Lock()
@@ -127,7 +127,7 @@ func (e *engine) snapshot(pkg string, bin proc.Process, tests []string, phase Ph
 		if phase == PhaseTestMain && gotest.AllAsleep(d1) && gotest.AllAsleep(d2) {
 			h.Summary += "; " + gotest.DeadlockNote
 		}
-		h.Verdict, h.Changed = verdict(d1, d2, h, cpuFrac, hot)
+		h.Verdict, h.Changed = gotest.Verdict(d1, d2, h.Goroutines, cpuFrac, hot)
 		h.CPUPercent = round2(cpuFrac * 100)
 		if hot.Func != "" && (h.Verdict == "spinning" || h.State == "running" || h.State == "runnable") {
 			h.HotFunction = fmt.Sprintf("%s (%s)", hot.Func, gotest.RelLocation(hot, e.base))

@@ -13,6 +13,7 @@ const module = "github.com/hangdog/hangdog/"
 var corePackages = []string{
 	"watchdog/internal/core",
 	"watchdog/internal/core/track",
+	"watchdog/internal/core/policy",
 	"watchdog/internal/proc",
 	"watchdog/internal/forensics",
 	"watchdog/internal/history",

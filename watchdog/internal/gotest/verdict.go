@@ -1,8 +1,7 @@
-package watchdog
+package gotest
 
-// How a snapshot judges a stall (Go-specific; it goes to the go test
-// adapter with the snapshot mechanism, ARCHITECTURE.md slice 6): stuck,
-// moving or spinning, from two dumps and a CPU profile.
+// How a snapshot judges a stall: stuck, moving or spinning, from two
+// goroutine dumps a CPU window apart and the CPU profile of that window.
 
 import (
 	"os"
@@ -13,13 +12,14 @@ import (
 	"github.com/hangdog/hangdog/stackparse"
 )
 
-// verdict compares the goroutines of a hang in two dumps a CPU window
-// apart: "spinning" (busy on a CPU in the test's code), "stuck" (the same
-// stacks in both), or "moving" (they changed: slow, not stuck). changed
-// lists the goroutines whose stacks differ.
-func verdict(d1, d2 *stackparse.Dump, h *Hang, cpuFrac float64, hot stackparse.Frame) (string, []int64) {
+// Verdict compares the goroutines of a hang (its groups, as Diagnose gave
+// them for d2) in two dumps a CPU window apart: "spinning" (busy on a CPU
+// in the test's code), "stuck" (the same stacks in both), or "moving"
+// (they changed: slow, not stuck). changed lists the goroutines whose
+// stacks differ.
+func Verdict(d1, d2 *stackparse.Dump, groups []GoroutineGroup, cpuFrac float64, hot stackparse.Frame) (string, []int64) {
 	if cpuFrac >= 0.25 && hot.Func != "" {
-		for _, g := range h.Goroutines {
+		for _, g := range groups {
 			if g.State == "running" || g.State == "runnable" {
 				return "spinning", nil
 			}
@@ -31,7 +31,7 @@ func verdict(d1, d2 *stackparse.Dump, h *Hang, cpuFrac float64, hot stackparse.F
 	before, after := byID(d1), byID(d2)
 	var changed []int64
 	moved := make(map[int64]bool)
-	for _, gg := range h.Goroutines {
+	for _, gg := range groups {
 		for _, id := range gg.IDs {
 			if now := after[id]; now == nil || !sameStack(before[id], now) {
 				changed = append(changed, id)
@@ -43,7 +43,7 @@ func verdict(d1, d2 *stackparse.Dump, h *Hang, cpuFrac float64, hot stackparse.F
 		return "stuck", nil
 	}
 	// The test's own goroutine decides: helpers may come and go.
-	for _, gg := range h.Goroutines {
+	for _, gg := range groups {
 		if gg.Role != "test" {
 			continue
 		}
@@ -66,8 +66,6 @@ func byID(d *stackparse.Dump) map[int64]*stackparse.Goroutine {
 	return m
 }
 
-func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
-
 func sameStack(a, b *stackparse.Goroutine) bool {
 	if a == nil || b == nil || len(a.Frames) != len(b.Frames) || a.State != b.State {
 		return false
@@ -80,11 +78,11 @@ func sameStack(a, b *stackparse.Goroutine) bool {
 	return true
 }
 
-// cpuProfile reads a CPU profile: the share of one CPU it saw used, and
+// CPUProfile reads a CPU profile: the share of one CPU it saw used, and
 // the innermost user-code frame where the most time went. goroot is where
 // the binary's standard library sources are (the dump's GOROOT), so that a
 // module whose path has no dot ("mycorp/platform") is still user code.
-func cpuProfile(path, goroot string, modules []string) (float64, stackparse.Frame) {
+func CPUProfile(path, goroot string, modules []string) (float64, stackparse.Frame) {
 	if path == "" {
 		return 0, stackparse.Frame{}
 	}

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"os"
@@ -47,8 +47,8 @@ func TestCPUProfileHotNoDotModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	frac, hot := cpuProfile(path, goroot, nil)
+	frac, hot := CPUProfile(path, goroot, nil)
 	if frac < 0.89 || frac > 0.91 || hot.Func != spin.Name || hot.Line != 29 {
-		t.Errorf("cpuProfile = %.2f, %+v; want 0.90 in %s at line 29", frac, hot, spin.Name)
+		t.Errorf("CPUProfile = %.2f, %+v; want 0.90 in %s at line 29", frac, hot, spin.Name)
 	}
 }

@@ -1,0 +1,94 @@
+package policy
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/report"
+)
+
+// slash names tests as go test does; colons as a runner whose ids nest
+// with "::" and hold '/' in their file part. (The rules are the adapters';
+// these copies keep the core's tests free of adapters.)
+type slash struct{}
+
+func (slash) Parent(s string) (string, bool) {
+	i := strings.LastIndexByte(s, '/')
+	if i <= 0 {
+		return "", false
+	}
+	return s[:i], true
+}
+
+type colons struct{}
+
+func (colons) Parent(s string) (string, bool) {
+	i := strings.LastIndex(s, "::")
+	if i < 0 {
+		return "", false
+	}
+	return s[:i], true
+}
+
+func TestUnitStall(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		found, hasRun bool
+		phase         report.Phase
+		stall         bool
+	}{
+		{false, false, "", false},
+		{false, true, report.PhaseExit, true},
+		{true, false, report.PhaseTestMain, true},
+		{true, true, report.PhaseTestMain, true},
+	} {
+		phase, stall := UnitStall(c.found, c.hasRun)
+		if phase != c.phase || stall != c.stall {
+			t.Errorf("UnitStall(found %v, hasRun %v) = %q, %v; want %q, %v", c.found, c.hasRun, phase, stall, c.phase, c.stall)
+		}
+	}
+}
+
+func TestWithoutAncestors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name          string
+		namer         core.Namer
+		list, stalled []string
+		want          []string
+	}{
+		{"parents and grandparents go", slash{}, []string{"TestA", "TestA/b", "TestB"}, []string{"TestA/b/c"}, []string{"TestB"}},
+		{"a sibling stays", slash{}, []string{"TestA/x", "TestA"}, []string{"TestA/b"}, []string{"TestA/x"}},
+		{"a name prefix is no parent", slash{}, []string{"TestAB"}, []string{"TestA/b"}, []string{"TestAB"}},
+		{"nothing else runs", slash{}, nil, []string{"TestA"}, nil},
+		{"'/' in a file part is no parent", colons{}, []string{"tests", "tests/db.py", "tests/db.py::TestX"}, []string{"tests/db.py::TestX::test_a"}, []string{"tests"}},
+	} {
+		if got := WithoutAncestors(c.namer, c.list, c.stalled); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: WithoutAncestors(%v, %v) = %v, want %v", c.name, c.list, c.stalled, got, c.want)
+		}
+	}
+}
+
+func TestKillAfter(t *testing.T) {
+	t.Parallel()
+	const def = 5 * time.Minute
+	for _, c := range []struct {
+		set        time.Duration
+		thresholds []time.Duration
+		want       time.Duration
+	}{
+		{0, nil, def},
+		{-time.Second, nil, def},
+		{time.Minute, nil, time.Minute},
+		{time.Minute, []time.Duration{30 * time.Second, 90 * time.Second}, 90 * time.Second},
+		{time.Minute, []time.Duration{30 * time.Second}, time.Minute},
+		{0, []time.Duration{10 * time.Minute}, 10 * time.Minute},
+	} {
+		if got := KillAfter(c.set, def, c.thresholds...); got != c.want {
+			t.Errorf("KillAfter(%v, %v, %v) = %v, want %v", c.set, def, c.thresholds, got, c.want)
+		}
+	}
+}
