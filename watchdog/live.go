@@ -45,42 +45,21 @@ func (e *engine) checkLive(now time.Time) {
 		if l.killing {
 			continue
 		}
-		p := e.tr.Units[pkg]
-		if p == nil || p.Done {
+		tests := make([]string, len(l.hangs))
+		for i, h := range l.hangs {
+			tests[i] = h.Test
+		}
+		last, alive, done := e.tr.StillHung(pkg, tests)
+		switch policy.Live(done, alive, now.Sub(last), e.killAfter(l.hangs)) {
+		case policy.LiveForget:
 			delete(e.live, pkg)
-			continue
-		}
-		last := time.Time{}
-		alive := 0
-		for _, h := range l.hangs {
-			if h.Test == "" {
-				last = maxTime(last, p.LastBeat())
-				alive++
-				continue
-			}
-			if t := p.Tests[h.Test]; t != nil && t.Flagged() {
-				last = maxTime(last, t.LastBeat())
-				alive++
-			}
-		}
-		if alive == 0 {
-			delete(e.live, pkg)
-			continue
-		}
-		if now.Sub(last) >= e.killAfter(l.hangs) {
+		case policy.LiveKill:
 			l.killing = true
 			e.tr.Capture(pkg)
 			e.wg.Add(1)
 			go e.killLive(l, now.Sub(last))
 		}
 	}
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // killLive stops the binary of a live hang: a last SIGQUIT dump, a grace

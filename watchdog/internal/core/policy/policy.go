@@ -73,3 +73,27 @@ func KillAfter(set, fallback time.Duration, thresholds ...time.Duration) time.Du
 	}
 	return k
 }
+
+// LiveAction is what to do with a live hang (a stalled process that was
+// looked at and keeps running) on a tick.
+type LiveAction int
+
+const (
+	LiveWait   LiveAction = iota // its tests are still quiet, not yet for killAfter
+	LiveForget                   // its unit finished, or none of its tests is hung any more
+	LiveKill                     // quiet for killAfter: stop its process
+)
+
+// Live decides a live hang's fate: done says its unit has finished, alive
+// how many of its tests are still hung, quiet how long the latest of them
+// has been quiet.
+func Live(done bool, alive int, quiet, killAfter time.Duration) LiveAction {
+	switch {
+	case done || alive == 0:
+		return LiveForget
+	case quiet >= killAfter:
+		return LiveKill
+	default:
+		return LiveWait
+	}
+}

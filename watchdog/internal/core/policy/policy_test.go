@@ -92,3 +92,26 @@ func TestKillAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestLive(t *testing.T) {
+	t.Parallel()
+	const k = time.Minute
+	for _, c := range []struct {
+		done  bool
+		alive int
+		quiet time.Duration
+		want  LiveAction
+	}{
+		{false, 1, 0, LiveWait},
+		{false, 2, k - time.Millisecond, LiveWait},
+		{false, 1, k, LiveKill},
+		{false, 1, 10 * k, LiveKill},
+		{false, 0, 10 * k, LiveForget},
+		{true, 1, 10 * k, LiveForget},
+		{true, 0, 0, LiveForget},
+	} {
+		if got := Live(c.done, c.alive, c.quiet, k); got != c.want {
+			t.Errorf("Live(done %v, alive %d, quiet %v, %v) = %d, want %d", c.done, c.alive, c.quiet, k, got, c.want)
+		}
+	}
+}

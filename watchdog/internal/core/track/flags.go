@@ -102,3 +102,33 @@ func (tr *Tracker) Ghost(unit, test string) {
 		t.flagged, t.ghost = false, true
 	}
 }
+
+// StillHung looks at the tests of unit that a live hang is about (test "":
+// the unit outside any test): alive is how many of them are still flagged
+// (a test that recovered or ended is not), last the latest heartbeat among
+// those. done reports that the unit has finished, or is unknown.
+func (tr *Tracker) StillHung(unit string, tests []string) (last time.Time, alive int, done bool) {
+	p := tr.Units[unit]
+	if p == nil || p.Done {
+		return time.Time{}, 0, true
+	}
+	for _, name := range tests {
+		if name == "" {
+			last = maxTime(last, p.lastBeat)
+			alive++
+			continue
+		}
+		if t := p.Tests[name]; t != nil && t.flagged {
+			last = maxTime(last, t.lastBeat)
+			alive++
+		}
+	}
+	return last, alive, false
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -125,3 +125,36 @@ func flat(sts []Stall) []string {
 	sort.Strings(out)
 	return out
 }
+
+// StillHung counts the flagged tests of a live hang and their latest beat;
+// a recovered or ended test no longer counts, and a unit that finished is
+// done.
+func TestTrackerStillHung(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	tr := New(slash{})
+	tr.Observe(ev("run", "p", "TestA"), t0)
+	tr.Observe(ev("run", "p", "TestB"), at(1))
+	tr.Flag("p", "TestA")
+	tr.Flag("p", "TestB")
+	check := func(tests []string, wantLast time.Time, wantAlive int, wantDone bool) {
+		t.Helper()
+		last, alive, done := tr.StillHung("p", tests)
+		if !last.Equal(wantLast) || alive != wantAlive || done != wantDone {
+			t.Errorf("StillHung(p, %q) = %v, %d, %v; want %v, %d, %v", tests, last, alive, done, wantLast, wantAlive, wantDone)
+		}
+	}
+	check([]string{"TestA", "TestB"}, at(1), 2, false)
+	check([]string{"TestA"}, t0, 1, false)
+	tr.Recover("p", "TestB")
+	check([]string{"TestA", "TestB"}, t0, 1, false)
+	tr.Observe(ev("pass", "p", "TestA"), at(3))
+	check([]string{"TestA", "TestB"}, time.Time{}, 0, false)
+	check([]string{""}, at(3), 1, false) // the unit itself: its last event
+	tr.Observe(ev("fail", "p", ""), at(4))
+	check([]string{""}, time.Time{}, 0, true)
+	if _, _, done := tr.StillHung("none", []string{""}); !done {
+		t.Error("StillHung of an unknown unit: not done")
+	}
+}
