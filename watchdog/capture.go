@@ -281,7 +281,7 @@ func (e *engine) dropGhosts(pkg string, hangs []*Hang) []*Hang {
 	defer e.mu.Unlock()
 	var keep []*Hang
 	for _, h := range hangs {
-		if h.Test == "" || len(h.Goroutines) > 0 || h.CaptureError != "" {
+		if !policy.Ghost(h.Test, len(h.Goroutines), h.CaptureError) {
 			keep = append(keep, h)
 			continue
 		}

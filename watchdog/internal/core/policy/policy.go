@@ -97,3 +97,12 @@ func Live(done bool, alive int, quiet, killAfter time.Duration) LiveAction {
 		return LiveWait
 	}
 }
+
+// Ghost reports whether the hang of a test is a ghost: its snapshot
+// worked (captureErr is empty) and none of the test's goroutines or
+// threads is left in it (stuck is 0). A parallel test's result can come
+// long after its function returned, so it looks quiet while nothing of it
+// runs. The hang of a unit outside any test (test "") is never a ghost.
+func Ghost(test string, stuck int, captureErr string) bool {
+	return test != "" && stuck == 0 && captureErr == ""
+}

@@ -115,3 +115,22 @@ func TestLive(t *testing.T) {
 		}
 	}
 }
+
+func TestGhost(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		test       string
+		stuck      int
+		captureErr string
+		want       bool
+	}{
+		{"TestA", 0, "", true},
+		{"TestA", 1, "", false},
+		{"TestA", 0, "the test binary was not found", false},
+		{"", 0, "", false},
+	} {
+		if got := Ghost(c.test, c.stuck, c.captureErr); got != c.want {
+			t.Errorf("Ghost(%q, %d, %q) = %v, want %v", c.test, c.stuck, c.captureErr, got, c.want)
+		}
+	}
+}
