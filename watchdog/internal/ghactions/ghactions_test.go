@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hangdog/hangdog/watchdog/internal/reporttest"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
 
@@ -227,46 +228,13 @@ func TestSummaryNoTimes(t *testing.T) {
 	}
 }
 
-// streamRun builds a report.Run from a recorded go test -json stream with a
-// reader of its own (not the engine's): a record per test that ended, its
-// output, and, where test2json typed it (Go 1.27+), its error lines. dir is
-// the report's directory (where go.mod is).
+// streamRun reads a recorded go test -json stream into a report.Run
+// (reporttest.StreamRun).
 func streamRun(t *testing.T, file, dir string) *report.Run {
 	t.Helper()
-	b, err := os.ReadFile(file)
+	run, err := reporttest.StreamRun(file, dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	type state struct {
-		out, errs strings.Builder
-		typed     bool
-	}
-	tests := map[string]*state{}
-	run := &report.Run{Report: &report.Report{Dir: dir}}
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		var e struct{ Action, Package, Test, Output, OutputType string }
-		if json.Unmarshal(l, &e) != nil || e.Test == "" {
-			continue
-		}
-		s := tests[e.Test]
-		if s == nil {
-			s = new(state)
-			tests[e.Test] = s
-		}
-		switch e.Action {
-		case "output":
-			s.out.WriteString(e.Output)
-			s.typed = s.typed || e.OutputType != ""
-			if e.OutputType == "error" || e.OutputType == "error-continue" {
-				s.errs.WriteString(e.Output)
-			}
-		case "pass", "fail", "skip":
-			r := report.TestRun{Package: e.Package, Test: e.Test, Result: e.Action}
-			if e.Action == "fail" {
-				r.Output, r.Errors, r.OutputTyped = s.out.String(), s.errs.String(), s.typed
-			}
-			run.Tests = append(run.Tests, r)
-		}
 	}
 	return run
 }
