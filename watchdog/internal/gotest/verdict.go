@@ -5,6 +5,7 @@ package gotest
 
 import (
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/google/pprof/profile"
@@ -18,10 +19,16 @@ import (
 // (they changed: slow, not stuck). changed lists the goroutines whose
 // stacks differ.
 func Verdict(d1, d2 *stackparse.Dump, groups []GoroutineGroup, cpuFrac float64, hot stackparse.Frame) (string, []int64) {
-	if cpuFrac >= 0.25 && hot.Func != "" {
+	// Busy: a quarter of a CPU spent in user code while a goroutine of the
+	// test is on a CPU. On a machine too loaded to give it that quarter, a
+	// goroutine of the test on a CPU in both dumps, with the profile's
+	// time in user code, is busy too.
+	if hot.Func != "" && cpuFrac > 0 {
 		for _, g := range groups {
 			if g.State == "running" || g.State == "runnable" {
-				return "spinning", nil
+				if cpuFrac >= 0.25 || onCPUIn(d1, g.IDs) {
+					return "spinning", nil
+				}
 			}
 		}
 	}
@@ -55,6 +62,20 @@ func Verdict(d1, d2 *stackparse.Dump, groups []GoroutineGroup, cpuFrac float64, 
 		return "stuck", changed
 	}
 	return "moving", changed
+}
+
+// onCPUIn reports whether one of the goroutines ids is running or runnable
+// in d (the first dump; d2 is what the groups say).
+func onCPUIn(d *stackparse.Dump, ids []int64) bool {
+	if d == nil {
+		return false
+	}
+	for _, g := range d.Goroutines {
+		if (g.State == "running" || g.State == "runnable") && slices.Contains(ids, g.ID) {
+			return true
+		}
+	}
+	return false
 }
 
 // byID indexes the goroutines of a dump by id.

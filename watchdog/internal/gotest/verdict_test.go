@@ -30,6 +30,9 @@ func TestVerdict(t *testing.T) {
 	helperMoved := dump(g(7, "chan receive", "example.com/p.TestA", 12), g(8, "select", "example.com/p.helper", 31))
 	testMoved := dump(g(7, "chan receive", "example.com/p.TestA", 14), g(8, "select", "example.com/p.helper", 30))
 	testGone := dump(g(8, "select", "example.com/p.helper", 30))
+	spinBefore := dump(g(7, "running", "example.com/p.spin", 9))
+	spinAfter := dump(g(7, "runnable", "example.com/p.spin", 9))
+	spinAfter2 := dump(g(7, "runnable", "example.com/p.spin", 9))
 	stateChanged := dump(g(7, "sleep", "example.com/p.TestA", 12), g(8, "select", "example.com/p.helper", 30))
 
 	for _, c := range []struct {
@@ -53,6 +56,8 @@ func TestVerdict(t *testing.T) {
 		{"busy, nothing of the test runs", before, same, []GoroutineGroup{test("chan receive", 7)}, 0.9, hot, "stuck", nil},
 		{"running, but the CPU mostly idle", before, same, []GoroutineGroup{test("runnable", 7)}, 0.1, hot, "stuck", nil},
 		{"busy outside user code", before, same, []GoroutineGroup{test("running", 7)}, 0.9, stackparse.Frame{}, "stuck", nil},
+		{"on a CPU in both dumps, the CPU starved", spinBefore, spinAfter, []GoroutineGroup{test("runnable", 7)}, 0.13, hot, "spinning", nil},
+		{"on a CPU in both dumps, no CPU samples", spinAfter, spinAfter2, []GoroutineGroup{test("runnable", 7)}, 0, stackparse.Frame{}, "stuck", nil},
 	} {
 		got, changed := Verdict(c.d1, c.d2, c.groups, c.cpu, c.hot)
 		if got != c.want || !reflect.DeepEqual(changed, c.wantChanged) {
