@@ -1,8 +1,10 @@
 // Package watchdog runs `go test -json`, follows every test through the
 // event stream, notices the test (or the package binary outside any test)
 // that stops making progress, captures the goroutines of exactly that test
-// binary and explains where and why it is stuck. It is the engine behind the
-// hangdog command.
+// binary and explains where and why it is stuck. It is the public API of
+// the hangdog command: Config, Run, the report and the exit codes; it
+// wires the go test adapter (internal/gotest) to the runner-neutral engine
+// (internal/core/engine).
 package watchdog
 
 import (
@@ -15,23 +17,22 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hangdog/hangdog/watchdog/internal/core/engine"
 	"github.com/hangdog/hangdog/watchdog/internal/format"
+	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 )
 
 // DefaultStall is the quiet time after which a test counts as stalled.
-const DefaultStall = time.Minute
+const DefaultStall = engine.DefaultStall
 
 // DefaultKillAfter is the quiet time after which a stalled test binary that
 // the agent looked at is stopped: well under go test's own 10m timeout, so
 // that hangdog reports before go kills the binary.
-const DefaultKillAfter = 4 * time.Minute
+const DefaultKillAfter = engine.DefaultKillAfter
 
 // StallRule overrides the stall threshold for tests whose full name
 // (Parent/Sub) matches Pattern.
-type StallRule struct {
-	Pattern *regexp.Regexp
-	Stall   time.Duration
-}
+type StallRule = engine.StallRule
 
 // Config says what to run and how to watch it. The zero value runs
 // `go test -json ./...` in the current directory with the defaults.
@@ -170,34 +171,29 @@ func (c *Config) stall() time.Duration {
 	return DefaultStall
 }
 
-// rule returns the first --stall-for rule that matches test.
-func (c *Config) rule(test string) (StallRule, bool) {
-	for _, r := range c.StallFor {
-		if r.Pattern.MatchString(test) {
-			return r, true
-		}
+// options are the engine's part of c.
+func (c *Config) options() engine.Options {
+	return engine.Options{
+		Dir: c.Dir, Program: c.Go, Args: c.Args, RawCommand: c.RawCommand,
+		Input: c.Input, Offline: c.Offline, Env: c.Env,
+		Stdout: c.Stdout, Stderr: c.Stderr, Format: c.Format,
+		JSONFile: c.JSONFile, ReportJSON: c.ReportJSON, ArtifactsDir: c.ArtifactsDir,
+		Stall: c.Stall, StallFor: c.StallFor, Tick: c.Tick, KillAfter: c.KillAfter,
+		RerunHung: c.RerunHung, RecordTests: c.RecordTests,
+		JUnitFile: c.JUnitFile, HTMLFile: c.HTMLFile,
+		GitHubActions: c.GitHubActions, GitHubStepSummary: c.GitHubStepSummary,
+		HistoryFile: c.HistoryFile, Status: c.Status, NoColor: c.NoColor, Width: c.Width,
+		Logger: c.Logger,
 	}
-	return StallRule{}, false
 }
 
-func (c *Config) tick() time.Duration {
-	if c.Tick > 0 {
-		return c.Tick
+// adapter returns a go test adapter for a run of c.
+func (c *Config) adapter() *gotest.Adapter {
+	g := c.Go
+	if g == "" || len(c.RawCommand) > 0 {
+		g = "go"
 	}
-	t := c.stall() / 20
-	for _, r := range c.StallFor {
-		if r.Stall/20 < t {
-			t = r.Stall / 20
-		}
-	}
-	return min(max(t, 10*time.Millisecond), time.Second)
-}
-
-func (c *Config) quitGrace() time.Duration {
-	if c.QuitGrace > 0 {
-		return c.QuitGrace
-	}
-	return 15 * time.Second
+	return gotest.New(gotest.Options{Go: g, Env: c.Env, NoAgent: c.NoAgent, QuitGrace: c.QuitGrace, Logger: c.Logger})
 }
 
 // ParseStallRule parses "PATTERN=DURATION" (the regexp may itself contain

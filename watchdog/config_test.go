@@ -16,10 +16,4 @@ func TestParseStallRule(t *testing.T) {
 			t.Errorf("ParseStallRule(%q): no error", bad)
 		}
 	}
-	e := &engine{cfg: Config{Stall: time.Minute, StallFor: []StallRule{r}}}
-	for test, want := range map[string]time.Duration{"TestSlow/a=b/c": 2 * time.Minute, "TestX": time.Minute, "": time.Minute} {
-		if got, why := e.threshold("p", test); got != want || why == "" {
-			t.Errorf("threshold(%q) = %v (%s), want %v", test, got, why, want)
-		}
-	}
 }

@@ -5,6 +5,7 @@ package watchdog
 import (
 	"errors"
 	"fmt"
+	"github.com/hangdog/hangdog/watchdog/internal/core/engine"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,13 +14,7 @@ import (
 
 // OutputPathError is an output that cannot be written, found before the
 // run starts. It is a usage error: the path given is wrong.
-type OutputPathError struct {
-	Flag, Path string
-	Err        error
-}
-
-func (e *OutputPathError) Error() string { return fmt.Sprintf("%s %s: %v", e.Flag, e.Path, e.Err) }
-func (e *OutputPathError) Unwrap() error { return e.Err }
+type OutputPathError = engine.OutputPathError
 
 // CheckOutputFile checks that a file can be written at path (the output
 // of flag) without creating or truncating it: an existing file must be
@@ -89,12 +84,4 @@ func checkArtifactsDir(dir string) error {
 	return probeDir(dir, bad)
 }
 
-// errnoOf drops the operation and path of an *fs.PathError: the message
-// already names the path.
-func errnoOf(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
+func errnoOf(err error) error { return engine.Errno(err) }

@@ -14,6 +14,7 @@ var corePackages = []string{
 	"watchdog/internal/core",
 	"watchdog/internal/core/track",
 	"watchdog/internal/core/policy",
+	"watchdog/internal/core/engine",
 	"watchdog/internal/proc",
 	"watchdog/internal/forensics",
 	"watchdog/internal/history",

@@ -17,4 +17,11 @@ type Diagnosis struct {
 	// Goroutines are the stuck goroutines (or threads) grouped by
 	// identical stack; nil when the snapshot showed none of the test's.
 	Goroutines []report.GoroutineGroup
+	// From two stacks a moment apart (live snapshots only): Verdict is
+	// stuck, moving or spinning; Changed the test's goroutines that moved;
+	// CPUPercent the CPU used meanwhile; HotFunction where, when it spun.
+	Verdict     string
+	Changed     []int64
+	CPUPercent  float64
+	HotFunction string
 }

@@ -5,7 +5,13 @@
 // deps_test.go and ARCHITECTURE.md).
 package core
 
-import "github.com/hangdog/hangdog/watchdog/internal/proc"
+import (
+	"io"
+	"time"
+
+	"github.com/hangdog/hangdog/watchdog/internal/proc"
+	"github.com/hangdog/hangdog/watchdog/report"
+)
 
 // A unit is what a runner runs in one process: the test binary of a Go
 // package, later a pytest worker. Units and tests are named by the runner;
@@ -59,4 +65,120 @@ type Namer interface {
 	// turn: callers walk Parent until it says false and take the names
 	// that exist.
 	Parent(test string) (string, bool)
+}
+
+// UnitLister names the units of the processes that run now, for the
+// forensics of a stall (which other unit holds the lock, serves the port).
+type UnitLister interface {
+	// UnitProcesses returns the processes below root that run one of the
+	// units of pending, each with its unit ("" when it cannot tell).
+	UnitProcesses(root int, pending []string) []UnitProcess
+}
+
+// UnitProcess is a process that runs a unit.
+type UnitProcess struct {
+	Unit    string
+	Process proc.Process
+}
+
+// Host is what the core offers an adapter during a run. Adapters print
+// nothing and keep no report state: they name their files through the
+// core and say what the user should read through it.
+type Host interface {
+	// ArtifactPath names a new file (or directory) of kind ("dump.txt",
+	// "capture") for unit in the run's artifacts directory.
+	ArtifactPath(unit, kind string) string
+	// Say writes one line for the user (hangdog's stderr).
+	Say(line string)
+	// WarnOnce warns the user once per key (stderr and the report).
+	WarnOnce(key, msg string)
+	// Warn adds a warning to the report only.
+	Warn(msg string)
+}
+
+// Sink receives what a Source reads out of the runner's output, in order.
+type Sink interface {
+	// Event hands the core one event.
+	Event(ev Event)
+	// RunningLeaves returns the innermost tests of unit that run now and
+	// are not reported as hung.
+	RunningLeaves(unit string) []string
+	// Found hands the core hangs that the runner's own output showed (Go:
+	// a dump the test binary printed by itself). The core drops those it
+	// already reported and reports the others.
+	Found(unit string, hangs []*report.Hang)
+}
+
+// Source reads the runner's output: events for the core, and the output
+// the user reads, formatted as the runner's users expect it.
+type Source interface {
+	// Scan reads r to its end.
+	Scan(r io.Reader) error
+	// Flush ends what is still being read out of the output when it
+	// ended (an unfinished dump) and waits until it is handed on.
+	Flush()
+	// Close flushes the user's output.
+	Close() error
+}
+
+// SnapRequest asks for a snapshot of the process of a stalled unit.
+type SnapRequest struct {
+	Unit    string
+	Process proc.Process
+	// Tests are the stalled tests (none: the unit is stuck outside any
+	// test); Phase is where the core thinks they are.
+	Tests []string
+	Phase report.Phase
+	// Started is when the core began this capture (capture_seconds
+	// counts from it).
+	Started time.Time
+	// BeforeStop is called before a snapshot that stops the process, and
+	// waits for the other captures of the same moment (two units
+	// deadlocked on each other: stopping one frees the other, which must
+	// be seen stuck first). Ready says that this capture stops nothing.
+	BeforeStop, Ready func()
+}
+
+// Snapshot is what an adapter got out of a unit's process.
+type Snapshot struct {
+	// Kind is the report's capture: "snapshot" (looked at, still
+	// running) or "sigquit" (stopped to print its stacks).
+	Kind string
+	// Stopped says that taking it stopped the process.
+	Stopped bool
+	// Seconds is the time from the capture's start to the first stacks.
+	Seconds float64
+	// Dir is the capture's own directory ("" when its files lie in the
+	// artifacts directory).
+	Dir       string
+	Artifacts map[string]string
+	// Errors are what went wrong without spoiling the snapshot; Err is why
+	// it holds no stacks ("" when it does).
+	Errors []string
+	Err    string
+	// Notes say what was left out on purpose, and why.
+	Notes []string
+	// Data is the adapter's own reading of it, for its Diagnoser.
+	Data any
+}
+
+// Snapshotter takes snapshots of a unit's process and stops it.
+type Snapshotter interface {
+	// Snapshot looks at the process of a stalled unit, without stopping
+	// it where the runner allows (Go: the agent), else by a snapshot that
+	// stops it (Go: SIGQUIT). It always returns a snapshot; Err says why
+	// one holds no stacks.
+	Snapshot(req SnapRequest) *Snapshot
+	// Stop ends a unit's process that a live snapshot left running, after
+	// a last dump into dir; it returns that dump's path ("" if none) and
+	// what went wrong.
+	Stop(unit string, pid int, dir string) (dump string, err string)
+}
+
+// Diagnoser reads a snapshot into per-test diagnoses.
+type Diagnoser interface {
+	// Diagnose returns one Diagnosis per test of req (in order; the unit
+	// itself with Test "" when req has no test); nil when the snapshot
+	// holds no stacks.
+	Diagnose(s *Snapshot, req SnapRequest) []Diagnosis
 }

@@ -1,9 +1,11 @@
-// Package gotest is the go test adapter of hangdog's engine: it knows go
-// test's command line (which flags take a value, -json, package patterns,
-// -run/-skip, vet), turns test2json events into the core's, finds a
-// package's test binary, and reads goroutine dumps into per-test
-// diagnoses and the summaries of `hangdog stacks`. Package watchdog uses
-// it, through the interfaces of internal/core where they exist.
+// Package gotest is the go test adapter of hangdog's engine (a
+// core.Adapter): it knows go test's command line (which flags take a
+// value, -json, package patterns, -run/-skip, vet) and puts the agent into
+// the test binaries, reads the test2json stream into the core's events
+// and formats it for the user, finds a package's test binary, takes its
+// snapshots (the agent, SIGQUIT), reads goroutine dumps into per-test
+// diagnoses, reads analysed logs, and makes the summaries of `hangdog
+// stacks`. Package watchdog wires it to internal/core/engine.
 package gotest
 
 import (

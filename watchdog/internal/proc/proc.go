@@ -264,3 +264,9 @@ func TestBinaries(goPID int) ([]Process, error) {
 func unsupported(op, why string) error {
 	return fmt.Errorf("proc: %s on %s: %s: %w", op, runtime.GOOS, why, errors.ErrUnsupported)
 }
+
+// Alive reports whether pid still runs (a zombie does not).
+func Alive(pid int) bool {
+	p, err := Get(pid)
+	return err == nil && p.State != "Z" && p.State != "X"
+}

@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 // This file handles the exit phase: a binary that is gone while an
 // orphan it started still holds the package's output pipe.

@@ -1,13 +1,11 @@
-package watchdog
+package engine
 
-// Live hangs: a stalled binary the agent looked at keeps running until its
+// Live hangs: a stalled process a live snapshot looked at keeps running until its
 // tests make progress again (recovered) or stay quiet for --kill-after
 // (killed).
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,7 +32,7 @@ func (e *engine) killAfter(hangs []*Hang) time.Duration {
 	for i, h := range hangs {
 		ths[i] = time.Duration(h.ThresholdSeconds * float64(time.Second))
 	}
-	return policy.KillAfter(e.cfg.KillAfter, DefaultKillAfter, ths...)
+	return policy.KillAfter(e.opts.KillAfter, DefaultKillAfter, ths...)
 }
 
 // checkLive stops the binaries of live hangs whose tests made no progress
@@ -62,34 +60,17 @@ func (e *engine) checkLive(now time.Time) {
 	}
 }
 
-// killLive stops the binary of a live hang: a last SIGQUIT dump, a grace
-// period, then SIGKILL of its whole tree.
+// killLive stops the process of a live hang through the adapter (Go: a
+// last SIGQUIT dump, a grace period, then SIGKILL of its whole tree) and
+// kills what it started.
 func (e *engine) killLive(l *liveHang, quiet time.Duration) {
 	defer e.wg.Done()
 	fmt.Fprintf(e.stderr, "hangdog: KILL %s: no progress for %s (--kill-after %s); stopping its test binary %d\n", l.pkg, fmtSeconds(quiet.Seconds()), e.killAfter(l.hangs), l.pid)
 	e.log.Info("kill-after", zap.String("package", l.pkg), zap.Int("pid", l.pid))
 	children, _ := proc.Descendants(l.pid)
-	path := filepath.Join(l.dir, "goroutines-final.txt")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	var captureErr string
-	if err == nil {
-		c := newCollector(l.pkg, path, f, time.Now())
-		e.mu.Lock()
-		e.collectors[l.pkg] = c
-		e.mu.Unlock()
-		if err := proc.Quit(l.pid); err != nil {
-			captureErr = fmt.Sprintf("SIGQUIT: %v", err)
-		}
-		e.waitDump(c, l.pid, &captureErr)
-		e.mu.Lock()
-		delete(e.collectors, l.pkg)
-		e.mu.Unlock()
-		f.Close()
-	} else {
-		_ = proc.KillTree(l.pid)
-	}
+	path, captureErr := e.a.Stop(l.pkg, l.pid, l.dir)
 	for _, c := range children {
-		if alive(c.PID) {
+		if proc.Alive(c.PID) {
 			_ = proc.KillTree(c.PID)
 		}
 	}
@@ -97,7 +78,7 @@ func (e *engine) killLive(l *liveHang, quiet time.Duration) {
 	for _, h := range l.hangs {
 		h.Killed = true
 		h.StalledForSeconds = round2(quiet.Seconds())
-		if err == nil {
+		if path != "" {
 			h.Artifacts["final_dump"] = path
 		}
 		if captureErr != "" && h.CaptureError == "" {
@@ -122,10 +103,8 @@ func (e *engine) recoverTest(pkg, test string, now time.Time) {
 			continue
 		}
 		if e.tr.Recover(pkg, test) {
-			e.tr.Counts.Hung--
-			e.removeHang(h)
 			h.Recovered = true
-			e.slow = append(e.slow, h)
+			e.book.toSlow(h)
 			fmt.Fprintf(e.stderr, "hangdog: RECOVERED %s %s: it made progress again after it was reported stuck\n", pkg, test)
 		}
 	}

@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 import (
 	"context"
@@ -17,12 +17,12 @@ import (
 // test or the code) or only beside other tests (shared state, ports,
 // files, locks).
 func (e *engine) rerunHung(ctx context.Context) {
-	for i, h := range e.hangs {
+	for i, h := range e.book.hangs {
 		if h.Test == "" || ctx.Err() != nil {
 			continue
 		}
-		cfg := e.cfg
-		cfg.Args = e.runner.RerunArgs(e.cfg.Args, h.Package, h.Test)
+		cfg := e.opts
+		cfg.Args = e.a.RerunArgs(e.opts.Args, h.Package, h.Test)
 		cfg.RawCommand = nil
 		cfg.Dir = e.base
 		cfg.Stdout = io.Discard
@@ -36,8 +36,8 @@ func (e *engine) rerunHung(ctx context.Context) {
 			cfg.StallFor = nil
 		}
 		fmt.Fprintf(e.stderr, "hangdog: rerunning %s %s by itself\n", h.Package, h.Test)
-		run, err := Run(ctx, cfg)
-		r := &report.Rerun{Args: e.runner.Command("go", cfg.Args), ArtifactsDir: cfg.ArtifactsDir}
+		run, err := Run(ctx, cfg, cfg.NewAdapter())
+		r := &report.Rerun{Args: e.a.Command(e.a.Name(), cfg.Args), ArtifactsDir: cfg.ArtifactsDir}
 		switch {
 		case err != nil:
 			r.Result, r.Summary = "error", fmt.Sprintf("the rerun failed: %v", err)

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"os"
@@ -18,7 +18,7 @@ func TestTextLogTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tl := &textLog{f: f, record: true}
+	tl := &TextLog{f: f, record: true}
 	for _, l := range []string{
 		"2024-05-01T10:00:00.0000000Z === RUN   TestA",
 		"2024-05-01T10:00:01.5000000Z --- PASS: TestA (1.50s)",
@@ -42,7 +42,7 @@ func TestTextLogTimes(t *testing.T) {
 
 	// A time of day without a date: a duration, no start; past midnight
 	// counts on.
-	tl = &textLog{f: f}
+	tl = &TextLog{f: f}
 	for _, l := range []string{"[23:59:59] === RUN   TestA", "[00:00:02] --- PASS: TestA (3.00s)"} {
 		tl.write([]byte(l+"\n"), true)
 	}

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 // This file collects the goroutine dumps in a package's output: the one
 // hangdog's SIGQUIT produces, and those the binary prints by itself.
@@ -12,18 +12,23 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/stackparse"
-	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 )
+
+// writeFile is the dump file a collector writes.
+type writeFile interface {
+	WriteString(string) (int, error)
+	Close() error
+}
 
 // collector writes the output of one package to a dump file while a
 // goroutine dump is expected in it: after hangdog sent SIGQUIT (active), or
 // after the binary started printing its own timeout or deadlock dump
-// (passive). Its methods are called with the engine's mutex held.
+// (passive). Its methods are called with the stream's mutex held.
 type collector struct {
 	pkg       string
 	path      string
-	f         *os.File
+	f         writeFile
 	passive   bool
 	reason    string   // passive: the first line of the dump
 	leaves    []string // passive: running leaf tests when the dump began
@@ -33,7 +38,7 @@ type collector struct {
 	finished  bool
 }
 
-func newCollector(pkg, path string, f *os.File, now time.Time) *collector {
+func newCollector(pkg, path string, f writeFile, now time.Time) *collector {
 	return &collector{pkg: pkg, path: path, f: f, lastWrite: now, done: make(chan struct{})}
 }
 
@@ -73,13 +78,12 @@ func isDumpStart(s string) bool {
 
 // startPassive begins collecting a dump that the test binary prints by
 // itself (its -timeout alarm, or the runtime's deadlock detector). Called
-// with e.mu held, before the event is observed.
-func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
-	p := e.tr.Units[ev.Package]
-	path := e.artifactPath(ev.Package, "goroutines.txt")
+// with s.mu held, before the event reaches the core.
+func (s *Stream) startPassive(ev *testjson.Event, now time.Time) {
+	path := s.a.host.ArtifactPath(ev.Package, "goroutines.txt")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		e.addWarning(fmt.Sprintf("save dump of %s: %v", ev.Package, err))
+		s.a.host.Warn(fmt.Sprintf("save dump of %s: %v", ev.Package, err))
 		return
 	}
 	c := newCollector(ev.Package, path, f, now)
@@ -88,80 +92,50 @@ func (e *engine) startPassive(ev *testjson.Event, now time.Time) {
 	if i := strings.Index(c.reason, "panic: test timed out after "); i > 0 {
 		c.reason = c.reason[i:] // after output with no final newline
 	}
-	if p != nil {
-		for _, t := range p.RunningLeaves() {
-			if !t.Flagged() {
-				c.leaves = append(c.leaves, t.Name)
-			}
-		}
-	}
-	e.collectors[ev.Package] = c
+	c.leaves = s.sink.RunningLeaves(ev.Package)
+	s.collectors[ev.Package] = c
 	c.take(ev, now)
-	e.wg.Add(1)
-	e.log.Info("dump in output", zap.String("package", ev.Package), zap.String("reason", c.reason))
+	s.wg.Add(1)
+	s.log.Info("dump in output", zap.String("package", ev.Package), zap.String("reason", c.reason))
 	go func() {
 		<-c.done
-		e.mu.Lock()
-		if e.collectors[c.pkg] == c {
-			delete(e.collectors, c.pkg)
+		s.mu.Lock()
+		if s.collectors[c.pkg] == c {
+			delete(s.collectors, c.pkg)
 		}
-		e.mu.Unlock()
-		e.diagnosePassive(c)
+		s.mu.Unlock()
+		s.diagnosePassive(c)
 	}()
 }
 
-// finishPassive ends the passive collections still open at the end of the
-// stream.
-func (e *engine) finishPassive() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, c := range e.collectors {
-		if c.passive {
-			c.finish()
-		}
-	}
-}
-
-// diagnosePassive explains a dump the binary printed by itself.
-func (e *engine) diagnosePassive(c *collector) {
-	defer e.wg.Done()
+// diagnosePassive explains a dump the binary printed by itself and hands
+// its hangs to the core.
+func (s *Stream) diagnosePassive(c *collector) {
+	defer s.wg.Done()
 	if err := c.f.Close(); err != nil && c.err == nil {
 		c.err = err
 	}
-	d, _ := e.parseDump(c.path)
+	d, _ := ParseDumpFile(c.path)
 	if d == nil {
 		return
 	}
-	diag, ok := e.dumpHangs(d, c.pkg, c.leaves, c.reason)
+	hangs, ok := s.a.DumpHangs(d, c.pkg, c.leaves, c.reason)
 	if !ok {
 		return
 	}
-	e.mu.Lock()
-	var hangs []*Hang
-	for _, h := range diag {
-		if e.alreadyHung(h.Package, h.Test) {
-			continue
-		}
+	for _, h := range hangs {
 		h.Artifacts = map[string]string{"dump": c.path}
-		e.tr.Counts.Hung++
-		e.tr.MarkHung(h.Package, h.Test)
-		e.addHang(h)
-		hangs = append(hangs, h)
 	}
-	e.mu.Unlock()
-	if len(hangs) > 0 {
-		e.writeHangArtifacts(c.pkg, hangs)
-		e.printHangs(hangs)
-	}
+	s.sink.Found(c.pkg, hangs)
 }
 
-// dumpHangs diagnoses a dump that a test binary printed by itself (its
+// DumpHangs diagnoses a dump that a test binary printed by itself (its
 // -timeout alarm, the runtime's deadlock detector, a SIGQUIT sent by
 // someone else): one Hang per test of its running list (else of leaves,
 // the tests running when it began), with how long each had run. ok is
 // false for a dump that shows no hang (a panic, a stack print).
-func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reason string) ([]*Hang, bool) {
-	tests := gotest.RunningLeaves(d.RunningTests)
+func (a *Adapter) DumpHangs(d *stackparse.Dump, pkg string, leaves []string, reason string) ([]*Hang, bool) {
+	tests := RunningLeaves(d.RunningTests)
 	if len(tests) == 0 {
 		tests = leaves
 	}
@@ -169,7 +143,7 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 		// The alarm fires only while tests run: with no list (Go
 		// before 1.20) and no log to tell, the tests are those whose
 		// functions the dump shows running.
-		tests = gotest.DumpTests(d)
+		tests = DumpTests(d)
 	}
 	phase := PhaseTest
 	if len(tests) == 0 {
@@ -193,7 +167,7 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	for _, rt := range d.RunningTests {
 		durations[rt.Name] = rt.Duration
 	}
-	diag := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
+	diag := Diagnose(d, DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: a.Look.Modules(), Base: a.Look.Dir})
 	hangs := make([]*Hang, 0, len(diag))
 	for _, g := range diag {
 		h := &Hang{Test: g.Test, Phase: g.Phase, State: g.State, Location: g.Location, Summary: g.Summary, Goroutines: g.Goroutines}
@@ -209,11 +183,20 @@ func (e *engine) dumpHangs(d *stackparse.Dump, pkg string, leaves []string, reas
 	return hangs, true
 }
 
-func (e *engine) alreadyHung(pkg, test string) bool {
-	for _, h := range e.hangs {
-		if h.Package == pkg && h.Test == test {
-			return true
+// ParseDumpFile reads a dump file and returns the dump that matters: the
+// last one with goroutines (a crash after a SIGQUIT prints two).
+func ParseDumpFile(path string) (*stackparse.Dump, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dumps, err := stackparse.Parse(f)
+	var best *stackparse.Dump
+	for _, d := range dumps {
+		if len(d.Goroutines) > 0 && d.Kind != stackparse.KindRace {
+			best = d
 		}
 	}
-	return false
+	return best, err
 }

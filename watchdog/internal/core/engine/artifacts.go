@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 // This file names and writes the files of a capture in the artifacts
 // directory.

@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 import (
 	"fmt"
@@ -7,13 +7,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/watchdog/internal/forensics"
-	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
 
-// forensics snapshots a stalled binary's processes, files, sockets and
-// locks, and those of the run's other test binaries, writes them to
+// forensics snapshots a stalled unit's processes, files, sockets and
+// locks, and those of the run's other units' processes, writes them to
 // processes.json in the artifacts, and returns what relates them (a lock
 // another package's binary holds, a port it serves). It runs before the
 // binary is stopped.
@@ -28,16 +27,21 @@ func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, stri
 	}
 	stalled.Label = pkg
 	var others []*forensics.Snapshot
-	bins, _ := proc.TestBinaries(e.rootPID)
-	for _, b := range bins {
-		if b.PID == bin.PID {
+	e.mu.Lock()
+	var pending []string
+	for _, p := range e.tr.Pending() {
+		pending = append(pending, p.Name)
+	}
+	e.mu.Unlock()
+	for _, u := range e.a.UnitProcesses(e.rootPID, pending) {
+		if u.Process.PID == bin.PID {
 			continue
 		}
-		s, _ := forensics.Collect([]int{b.PID})
+		s, _ := forensics.Collect([]int{u.Process.PID})
 		if s == nil {
 			continue
 		}
-		s.Label = e.pkgOfDir(b.Cwd)
+		s.Label = u.Unit
 		others = append(others, s)
 	}
 	var out []report.Finding
@@ -61,19 +65,3 @@ func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, stri
 	return out, path
 }
 
-// pkgOfDir names the package whose directory is dir, among the packages
-// of the run that have not finished ("" if none).
-func (e *engine) pkgOfDir(dir string) string {
-	e.mu.Lock()
-	var pending []string
-	for _, p := range e.tr.Pending() {
-		pending = append(pending, p.Name)
-	}
-	e.mu.Unlock()
-	for _, p := range pending {
-		if gotest.SameDir(e.pkgDir(p), dir) {
-			return p
-		}
-	}
-	return ""
-}

@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 import (
 	"bytes"
@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangdog/hangdog/watchdog/internal/core"
 	"github.com/hangdog/hangdog/watchdog/internal/core/track"
-	"github.com/hangdog/hangdog/watchdog/internal/format"
 	"github.com/hangdog/hangdog/watchdog/internal/gotest"
-	"github.com/hangdog/hangdog/watchdog/internal/testjson"
 )
 
 // benchStream builds a test2json stream of pkgs packages with tests tests
@@ -56,9 +55,9 @@ func benchStream(pkgs, tests int) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkEngineStream measures the whole stream path of a run: scanning,
-// heartbeat tracking and standard-quiet formatting, as hangdog does it for
-// every event. peak-live-MB shows that memory does not grow with the
+// BenchmarkEngineStream measures the whole stream path of a run: the go
+// test adapter's scanning and standard-quiet formatting, and the engine's
+// heartbeat tracking, as hangdog does it for every event. peak-live-MB shows that memory does not grow with the
 // stream: compare the two sizes.
 func BenchmarkEngineStream(b *testing.B) {
 	for _, size := range []struct{ pkgs, tests int }{{40, 2000}, {200, 2000}} {
@@ -68,16 +67,18 @@ func BenchmarkEngineStream(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
 			for i := 0; i < b.N; i++ {
-				out, err := format.New("standard-quiet", io.Discard, format.Options{TempDir: b.TempDir()})
+				a := gotest.New(gotest.Options{})
+				e := &engine{tr: track.New(a), live: map[string]*liveHang{}, warned: map[string]bool{}, stderr: &syncWriter{w: io.Discard}}
+				a.Start(b.TempDir(), host{e})
+				src, err := a.NewSource(core.SourceOptions{Format: "standard-quiet", Stdout: io.Discard, TempDir: b.TempDir()}, sink{e})
 				if err != nil {
 					b.Fatal(err)
 				}
-				e := &engine{tr: track.New(gotest.Runner{}), out: out, collectors: map[string]*collector{}}
 				r := &peakReader{r: bytes.NewReader(stream), base: liveHeap()}
-				if err := (&testjson.Scanner{}).Scan(r, e); err != nil {
+				if err := src.Scan(r); err != nil {
 					b.Fatal(err)
 				}
-				if err := out.Close(); err != nil {
+				if err := src.Close(); err != nil {
 					b.Fatal(err)
 				}
 				peak = max(peak, r.peak)

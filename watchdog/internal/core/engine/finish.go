@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 // This file writes what describes a run once it ends (reports, JUnit,
 // HTML, GitHub outputs, history) and keeps the live status line.
@@ -41,24 +41,24 @@ func (e *engine) finish(run *report.Run) error {
 			fmt.Fprintf(e.stderr, "hangdog: %s\n", msg)
 		}
 	}
-	if e.cfg.JUnitFile != "" {
-		warn("write --junitfile", writeFileWith(e.cfg.JUnitFile, func(w io.Writer) error { return junit.Write(w, run) }))
+	if e.opts.JUnitFile != "" {
+		warn("write --junitfile", writeFileWith(e.opts.JUnitFile, func(w io.Writer) error { return junit.Write(w, run) }))
 	}
-	if e.cfg.HTMLFile != "" {
-		warn("write --html", writeFileWith(e.cfg.HTMLFile, func(w io.Writer) error { return htmlreport.Write(w, run) }))
+	if e.opts.HTMLFile != "" {
+		warn("write --html", writeFileWith(e.opts.HTMLFile, func(w io.Writer) error { return htmlreport.Write(w, run) }))
 	}
-	if e.cfg.GitHubActions {
-		warn("GitHub annotations", ghactions.Annotations(e.cfg.Stdout, run, ""))
+	if e.opts.GitHubActions {
+		warn("GitHub annotations", ghactions.Annotations(e.opts.Stdout, run, ""))
 	}
-	if e.cfg.GitHubStepSummary != "" {
-		warn("GitHub step summary", appendFileWith(e.cfg.GitHubStepSummary, func(w io.Writer) error { return ghactions.StepSummary(w, run) }))
+	if e.opts.GitHubStepSummary != "" {
+		warn("GitHub step summary", appendFileWith(e.opts.GitHubStepSummary, func(w io.Writer) error { return ghactions.StepSummary(w, run) }))
 	}
 	if e.hist != nil && rep.Reason != "error" {
 		e.hist.Record(run)
 		warn("save history", e.hist.Save())
 	}
-	if len(rep.Hangs) == 0 && e.text != nil {
-		os.Remove(e.text.path) // nothing refers to the analysed log
+	if len(rep.Hangs) == 0 && e.logPath != "" {
+		os.Remove(e.logPath) // nothing refers to the analysed log
 	}
 	if len(rep.Hangs) == 0 && e.madeDir {
 		// Nothing was captured: leave no empty directory behind.
@@ -68,8 +68,8 @@ func (e *engine) finish(run *report.Run) error {
 	} else if len(rep.Hangs) > 0 {
 		warn("write report", writeJSONFile(filepath.Join(e.artifacts, "report.json"), rep))
 	}
-	if e.cfg.ReportJSON != "" {
-		if err := writeJSONFile(e.cfg.ReportJSON, rep); err != nil {
+	if e.opts.ReportJSON != "" {
+		if err := writeJSONFile(e.opts.ReportJSON, rep); err != nil {
 			rep.ExitCode, rep.Reason = ExitInternal, "error"
 			return err
 		}
@@ -114,7 +114,7 @@ func (e *engine) updateStatus(now time.Time) {
 	e.mu.Lock()
 	snap := status.Snapshot{
 		Passed: e.tr.Counts.Passed, Failed: e.tr.Counts.Failed,
-		Skipped: e.tr.Counts.Skipped, Hung: e.tr.Counts.Hung,
+		Skipped: e.tr.Counts.Skipped, Hung: e.book.hung(),
 	}
 	for _, p := range e.tr.Pending() {
 		for _, t := range p.RunningLeaves() {

@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 import (
 	"time"
@@ -11,10 +11,10 @@ import (
 // history, the adaptive threshold for the test's usual duration; otherwise
 // --stall.
 func (e *engine) threshold(pkg, test string) (time.Duration, string) {
-	if r, ok := e.cfg.rule(test); ok && test != "" {
+	if r, ok := e.opts.rule(test); ok && test != "" {
 		return r.Stall, "--stall-for " + r.Pattern.String()
 	}
-	base := e.cfg.stall()
+	base := e.opts.stall()
 	if test != "" && e.hist != nil {
 		if s, ok := e.hist.Expected(pkg, test); ok {
 			return history.Threshold(s, base)

@@ -1,20 +1,17 @@
-package watchdog
+package engine
 
 import (
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/hangdog/hangdog/stackparse"
-	"github.com/hangdog/hangdog/watchdog/internal/agent"
 	"github.com/hangdog/hangdog/watchdog/internal/core"
 	"github.com/hangdog/hangdog/watchdog/internal/core/policy"
 	"github.com/hangdog/hangdog/watchdog/internal/core/track"
-	"github.com/hangdog/hangdog/watchdog/internal/gotest"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 )
 
@@ -41,7 +38,6 @@ func (e *engine) checkStalls(now time.Time) {
 		stalled := make(map[string]bool)
 		for _, t := range st.Tests {
 			e.tr.Flag(st.Unit, t.Name)
-			e.tr.Counts.Hung++
 			names = append(names, t.Name)
 			stalled[t.Name] = true
 			th, why := e.threshold(st.Unit, t.Name)
@@ -66,7 +62,7 @@ func (e *engine) checkStalls(now time.Time) {
 			}
 		}
 		for _, h := range hangs {
-			h.AlsoStopped = policy.WithoutAncestors(e.runner, others, names)
+			h.AlsoStopped = policy.WithoutAncestors(e.a, others, names)
 		}
 		e.wg.Add(1)
 		go e.captureTests(st.Unit, names, hangs, b.join())
@@ -78,11 +74,11 @@ func (e *engine) captureTests(pkg string, tests []string, hangs []*Hang, at *arr
 	started := time.Now()
 	defer e.wg.Done()
 	defer at.arrive()
-	if e.cfg.Input != nil {
+	if e.opts.Input != nil {
 		e.failCapture(pkg, hangs, "hangdog analyze reads a stream: no test binary can be captured from it (run the suite under hangdog for a diagnosis)")
 		return
 	}
-	bin, err := e.findBinary(pkg)
+	bin, err := e.a.FindProcess(e.rootPID, pkg)
 	if bin == nil {
 		msg := "the test binary was not found in the process tree"
 		if err != nil {
@@ -108,13 +104,13 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 	started := time.Now()
 	defer e.wg.Done()
 	defer at.arrive()
-	if e.cfg.Input != nil {
+	if e.opts.Input != nil {
 		e.mu.Lock()
 		e.releasePackage(st.Unit)
 		e.mu.Unlock()
 		return
 	}
-	bin, _ := e.findBinary(st.Unit)
+	bin, _ := e.a.FindProcess(e.rootPID, st.Unit)
 	e.mu.Lock()
 	p := e.tr.Units[st.Unit]
 	now := time.Now()
@@ -130,7 +126,6 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 		e.tr.SawBinary(st.Unit)
 	}
 	e.tr.Flag(st.Unit, "")
-	e.tr.Counts.Hung++
 	h := &Hang{
 		Package: st.Unit, Phase: phase,
 		StalledForSeconds: round2(st.Quiet.Seconds()),
@@ -164,8 +159,10 @@ func (e *engine) releasePackage(pkg string) {
 	e.tr.Release(pkg, time.Now())
 }
 
-// captureBinary sends SIGQUIT to a stalled test binary, collects the dump
-// it prints into the artifacts directory and diagnoses it.
+// captureBinary snapshots a stalled unit's process through the adapter
+// (which looks without stopping it where it can), takes its forensics
+// first, diagnoses the snapshot and reports the hangs: live ones wait for
+// --kill-after, stopped ones are over.
 func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, phase Phase, hangs []*Hang, at *arrival, started time.Time) {
 	procs := []ProcessInfo{processInfo(bin, "test-binary")}
 	children, _ := proc.Descendants(bin.PID)
@@ -173,104 +170,105 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 		procs = append(procs, processInfo(c, "child"))
 	}
 	findings, procsPath := e.forensics(pkg, bin)
-	if e.inj != nil && agent.HasAgent(e.inj.Dir, bin.PID) {
-		at.arrive() // nothing is stopped: no need to wait for the others
-		if e.snapshot(pkg, bin, tests, phase, hangs, procs, findings, procsPath, started) {
-			return
-		}
-		fmt.Fprintf(e.stderr, "hangdog: the agent in %s's test binary did not answer; capturing with SIGQUIT\n", pkg)
-	}
-	e.mu.Lock()
-	dumpPath := e.artifactPath(pkg, "goroutines.txt")
-	e.mu.Unlock()
-	f, err := os.OpenFile(dumpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		e.failCapture(pkg, hangs, fmt.Sprintf("create dump file: %v", err))
+	req := core.SnapRequest{Unit: pkg, Process: bin, Tests: tests, Phase: phase, Started: started, BeforeStop: at.wait, Ready: at.arrive}
+	snap := e.a.Snapshot(req)
+	if snap.Kind == "" {
+		e.failCapture(pkg, hangs, snap.Err)
 		return
 	}
-	c := newCollector(pkg, dumpPath, f, time.Now())
-	e.mu.Lock()
-	e.collectors[pkg] = c
-	e.mu.Unlock()
-
-	var captureErr string
-	at.wait()
-	e.log.Info("sigquit", zap.String("package", pkg), zap.Int("pid", bin.PID))
-	if err := proc.Quit(bin.PID); errors.Is(err, proc.ErrNoProcess) {
-		captureErr = "the test binary exited before it could be captured (the test may have moved on)"
-	} else if err != nil {
-		captureErr = fmt.Sprintf("SIGQUIT: %v", err)
-	}
-	e.waitDump(c, bin.PID, &captureErr)
-	// The binary is gone: its children serve nobody now and may hold the
-	// package's output pipe.
-	for i := 1; i < len(procs); i++ {
-		if alive(procs[i].PID) && proc.KillTree(procs[i].PID) == nil {
-			procs[i].Killed = true
+	arts := snap.Artifacts
+	if procsPath != "" {
+		if snap.Dir == "" {
+			arts["processes"] = procsPath
+		} else if dst := filepath.Join(snap.Dir, "processes.json"); os.Rename(procsPath, dst) == nil {
+			arts["processes"] = dst
 		}
 	}
-
-	e.mu.Lock()
-	delete(e.collectors, pkg)
-	writeErr := c.err
-	e.releasePackage(pkg)
-	e.mu.Unlock()
-	if err := f.Close(); err != nil && writeErr == nil {
-		writeErr = err
-	}
-	if writeErr != nil && captureErr == "" {
-		captureErr = fmt.Sprintf("write dump: %v", writeErr)
-	}
-
-	d, perr := e.parseDump(dumpPath)
-	if d == nil && captureErr == "" {
-		captureErr = "the binary printed no goroutine dump"
-		if perr != nil {
-			captureErr += ": " + perr.Error()
+	if snap.Stopped {
+		// The process is gone: its children serve nobody now and may
+		// hold the unit's output pipe.
+		for i := 1; i < len(procs); i++ {
+			if proc.Alive(procs[i].PID) && proc.KillTree(procs[i].PID) == nil {
+				procs[i].Killed = true
+			}
 		}
+		e.mu.Lock()
+		e.releasePackage(pkg)
+		e.mu.Unlock()
 	}
+	diag := e.a.Diagnose(snap, req)
+
 	e.mu.Lock()
-	for _, h := range hangs {
-		h.Capture = "sigquit"
-		h.CaptureSeconds = round3(time.Since(started).Seconds())
-		h.Killed = true
+	var moving []*Hang
+	for i, h := range hangs {
+		h.Capture = snap.Kind
+		h.CaptureSeconds = round3(snap.Seconds)
+		h.Killed = snap.Stopped
 		h.PID = bin.PID
-		h.CaptureError = captureErr
-		h.Artifacts = map[string]string{"dump": dumpPath}
-		if procsPath != "" {
-			h.Artifacts["processes"] = procsPath
-		}
+		h.CaptureError = strings.Join(snap.Errors, "; ")
+		h.CaptureNotes = snap.Notes
+		h.Artifacts = arts
 		h.Processes = procs
 		h.Findings = findings
+		if diag == nil {
+			h.Summary = fmt.Sprintf("%s: no progress for %s; %s", hangName(h), fmtSeconds(h.StalledForSeconds), snap.Err)
+			continue
+		}
+		if i < len(diag) {
+			mergeDiagnosis(h, diag[i])
+		}
+		if h.Verdict == "moving" {
+			moving = append(moving, h)
+		}
+		if len(findings) > 0 {
+			h.Summary += "; " + findings[0].Text
+		} else if snap.Stopped && len(children) > 0 {
+			h.Summary += fmt.Sprintf("; child process %d (%s) was still running", children[0].PID, cmdString(children[0].Cmdline))
+		}
+	}
+	if !snap.Stopped && len(moving) == len(hangs) {
+		// Slow, not stuck: the goroutines moved between the dumps.
+		e.unflag(pkg, hangs)
+		e.releasePackage(pkg)
+		e.mu.Unlock()
+		for _, h := range hangs {
+			fmt.Fprintf(e.stderr, "hangdog: SLOW %s %s: quiet for %s, but its goroutines moved between two dumps %s apart: not stuck (dumps in %s)\n",
+				pkg, hangName(h), fmtSeconds(h.StalledForSeconds), compareWindow, snap.Dir)
+		}
+		return
+	}
+	if !snap.Stopped {
+		e.releasePackage(pkg)
 	}
 	e.mu.Unlock()
-	if d != nil {
-		diag := gotest.Diagnose(d, gotest.DiagInput{Pkg: pkg, Tests: tests, Phase: phase, Modules: e.userModules(), Base: e.base})
-		e.mu.Lock()
-		for i, h := range hangs {
-			if i < len(diag) {
-				mergeDiagnosis(h, diag[i])
-			}
-			if len(findings) > 0 {
-				h.Summary += "; " + findings[0].Text
-			} else if len(children) > 0 {
-				h.Summary += fmt.Sprintf("; child process %d (%s) was still running", children[0].PID, cmdString(children[0].Cmdline))
-			}
-		}
-		e.mu.Unlock()
-	} else {
-		e.mu.Lock()
-		for _, h := range hangs {
-			h.Summary = fmt.Sprintf("%s: no progress for %s; %s", hangName(h), fmtSeconds(h.StalledForSeconds), captureErr)
-		}
-		e.mu.Unlock()
-	}
 	hangs = e.dropGhosts(pkg, hangs)
 	if len(hangs) == 0 {
 		return
 	}
+	if !snap.Stopped {
+		e.mu.Lock()
+		e.live[pkg] = &liveHang{pkg: pkg, pid: bin.PID, tests: tests, hangs: hangs, dir: snap.Dir}
+		e.mu.Unlock()
+	}
 	e.writeHangArtifacts(pkg, hangs)
 	e.printHangs(hangs)
+	if !snap.Stopped {
+		fmt.Fprintf(e.stderr, "hangdog: %s keeps running; it is stopped if it makes no progress for %s (--kill-after)\n", pkg, e.killAfter(hangs))
+	}
+}
+
+// compareWindow is the time between the two stacks of a live snapshot
+// (both adapters take them a second apart).
+const compareWindow = time.Second
+
+// unflag takes back hangs that turned out to be slow tests: they count
+// again as running, and may stall again later. Called with e.mu held.
+func (e *engine) unflag(pkg string, hangs []*Hang) {
+	now := time.Now()
+	for _, h := range hangs {
+		e.tr.Unflag(pkg, h.Test, now)
+		e.book.toSlow(h)
+	}
 }
 
 // dropGhosts takes back the hangs of tests that have no goroutine left in
@@ -285,8 +283,7 @@ func (e *engine) dropGhosts(pkg string, hangs []*Hang) []*Hang {
 			keep = append(keep, h)
 			continue
 		}
-		e.tr.Counts.Hung--
-		e.removeHang(h)
+		e.book.remove(h)
 		e.tr.Ghost(pkg, h.Test)
 		fmt.Fprintf(e.stderr, "hangdog: %s %s was quiet, but no goroutine of it is left: it has finished and its result is not reported yet; not a hang\n", pkg, h.Test)
 	}
@@ -311,50 +308,6 @@ func (e *engine) failCapture(pkg string, hangs []*Hang, msg string) {
 	e.printHangs(hangs)
 }
 
-// waitDump waits until the dump after SIGQUIT is complete: the package's
-// result arrived, or the binary is gone and its output has been quiet for
-// a moment. A binary that does not die within the grace period (it catches
-// SIGQUIT) is killed.
-func (e *engine) waitDump(c *collector, pid int, captureErr *string) {
-	deadline := time.Now().Add(e.cfg.quitGrace())
-	killed := false
-	var goneAt time.Time
-	t := time.NewTicker(25 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.done:
-			return
-		case now := <-t.C:
-			if !alive(pid) {
-				if goneAt.IsZero() {
-					goneAt = now
-				}
-				e.mu.Lock()
-				quiet := now.Sub(c.lastWrite)
-				e.mu.Unlock()
-				if now.Sub(goneAt) > 2*time.Second && quiet > time.Second {
-					return
-				}
-				continue
-			}
-			if !killed && now.After(deadline) {
-				killed = true
-				_ = proc.KillTree(pid)
-				if *captureErr == "" {
-					*captureErr = fmt.Sprintf("no goroutine dump within %s of SIGQUIT (does the test catch SIGQUIT?); the binary was killed", e.cfg.quitGrace())
-				}
-			}
-		}
-	}
-}
-
-// alive reports whether pid still runs (a zombie does not).
-func alive(pid int) bool {
-	p, err := proc.Get(pid)
-	return err == nil && p.State != "Z" && p.State != "X"
-}
-
 func processInfo(p proc.Process, role string) ProcessInfo {
 	return ProcessInfo{PID: p.PID, PPID: p.PPID, State: p.State, Wchan: p.Wchan, Cmdline: p.Cmdline, Role: role}
 }
@@ -376,22 +329,6 @@ func mergeDiagnosis(h *Hang, d core.Diagnosis) {
 	if d.Goroutines != nil {
 		h.Goroutines = d.Goroutines
 	}
+	h.Verdict, h.Changed, h.CPUPercent, h.HotFunction = d.Verdict, d.Changed, d.CPUPercent, d.HotFunction
 }
 
-// parseDump reads a dump file and returns the dump that matters: the last
-// one with goroutines (a crash after a SIGQUIT prints two).
-func (e *engine) parseDump(path string) (*stackparse.Dump, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	dumps, err := stackparse.Parse(f)
-	var best *stackparse.Dump
-	for _, d := range dumps {
-		if len(d.Goroutines) > 0 && d.Kind != stackparse.KindRace {
-			best = d
-		}
-	}
-	return best, err
-}

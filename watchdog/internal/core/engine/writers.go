@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 // This file holds the writers the engine shares between goroutines or
 // keeps writing through errors.

@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 // This file holds the barrier of the captures started in one tick.
 

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"bufio"
@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/hangdog/hangdog/stackparse"
+	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
 
-// This file is the engine's side of `hangdog analyze`: reading a stream or
-// a log instead of running go test.
+// This file is the adapter's side of `hangdog analyze`: reading a saved
+// go test -json stream or a plain log instead of running go test.
 
 // unprefixReader strips a CI prefix (a timestamp, a step name) from lines
 // that carry a test2json event after it, so that a CI log of go test -json
@@ -54,10 +56,10 @@ func (u *unprefixReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// textLog keeps the non-JSON text of an analysed input (a plain go test
+// TextLog keeps the non-JSON text of an analysed input (a plain go test
 // log, a CI log) in a private file, and notes the package result lines in
 // it, so that dumps in it can be diagnosed at the end.
-type textLog struct {
+type TextLog struct {
 	f       *os.File
 	path    string
 	line    int
@@ -65,7 +67,7 @@ type textLog struct {
 	// results are the "FAIL\tpkg" and "ok  \tpkg" lines, by line number.
 	results  []pkgLine
 	cur      []byte // the current line, up to a bound
-	dumps    int    // goroutine dumps found in the text
+	dumpCount int   // goroutine dumps found in the text
 	runLines int    // "=== RUN" lines
 	// The lines' timestamp prefixes: the first and last read, how many.
 	// dated is false for a time of day without a date ("[10:04:05]").
@@ -73,7 +75,7 @@ type textLog struct {
 	stamps                int
 	dated                 bool
 	err                   error
-	counts                Counts
+	counts                track.Counts
 	// record keeps TestRun and PackageRun records from the log's own
 	// result lines (a plain log has no events); a test's package is
 	// known only at its package's result line.
@@ -100,7 +102,7 @@ type pkgLine struct {
 // ciPrefix matches the timestamps CI systems put before every line.
 var ciPrefix = regexp.MustCompile(`^(\d{4}-\d\d-\d\d[T ][\d:.]+Z?\s|\[[\d:.]+\]\s)`)
 
-func (t *textLog) write(chunk []byte, end bool) {
+func (t *TextLog) write(chunk []byte, end bool) {
 	if t.err == nil {
 		_, t.err = t.f.Write(chunk)
 	}
@@ -167,7 +169,7 @@ var stampLayouts = []struct {
 
 // stamp reads a line's timestamp prefix and notes it; the zero time when
 // it is not one.
-func (t *textLog) stamp(s string) time.Time {
+func (t *TextLog) stamp(s string) time.Time {
 	for _, l := range stampLayouts {
 		ts, err := time.Parse(l.layout, s)
 		if err != nil {
@@ -191,7 +193,7 @@ func (t *textLog) stamp(s string) time.Time {
 // pkgResult notes a package's result line ("ok  \tpkg\t0.12s", "FAIL\tpkg
 // 0.1s"), read at stamp (zero when the log has no times): the tests seen
 // since the last one belong to it.
-func (t *textLog) pkgResult(line string, ok bool, stamp time.Time) {
+func (t *TextLog) pkgResult(line string, ok bool, stamp time.Time) {
 	f := strings.SplitN(line, "\t", 4)
 	pkg := f[1]
 	t.results = append(t.results, pkgLine{t.line, pkg, ok})
@@ -225,7 +227,7 @@ func (t *textLog) pkgResult(line string, ok bool, stamp time.Time) {
 }
 
 // pkgAfter returns the package of the first result line after line.
-func (t *textLog) pkgAfter(line int) string {
+func (t *TextLog) pkgAfter(line int) string {
 	for _, r := range t.results {
 		if r.line > line {
 			return r.pkg
@@ -234,138 +236,58 @@ func (t *textLog) pkgAfter(line int) string {
 	return ""
 }
 
-// diagnoseText explains the dumps found in the text of an analysed input.
-// Called at the end of the run with e.mu held.
-func (e *engine) diagnoseText() {
-	t := e.text
-	if t == nil || t.line == 0 {
-		return
+// NewTextLog returns the log of an analysed input's text, kept in f (a
+// private file at path); record keeps TestRun and PackageRun records of
+// its result lines.
+func NewTextLog(f *os.File, record bool) *TextLog {
+	return &TextLog{f: f, path: f.Name(), record: record}
+}
+
+// End diagnoses the dumps found in the text of an analysed input and
+// returns what the text held. Called once, at the end of the stream.
+func (t *TextLog) End(a *Adapter) (core.LogResult, error) {
+	r := core.LogResult{Path: t.path}
+	var err error
+	if t.line > 0 {
+		r.Dumps, err = t.dumps(a)
 	}
+	r.Lines, r.Results, r.DumpCount, r.RunLines = t.line, len(t.results), t.dumpCount, t.runLines
+	r.Passed, r.Failed, r.Skipped = t.counts.Passed, t.counts.Failed, t.counts.Skipped
+	for _, p := range t.results {
+		if !p.ok {
+			r.FailedUnits = append(r.FailedUnits, p.pkg)
+		}
+	}
+	r.Tests, r.Units = t.tests, t.packages
+	r.Stamps, r.FirstStamp, r.LastStamp, r.Dated = t.stamps, t.firstStamp, t.lastStamp, t.dated
+	return r, err
+}
+
+// dumps reads back the log's text and diagnoses the dumps in it.
+func (t *TextLog) dumps(a *Adapter) ([]core.LogDump, error) {
 	if _, err := t.f.Seek(0, io.SeekStart); err != nil {
-		e.addWarning(fmt.Sprintf("read back the log: %v", err))
-		return
+		return nil, fmt.Errorf("read back the log: %v", err)
 	}
 	dumps, err := stackparse.Parse(t.f)
 	if err != nil {
-		e.addWarning(fmt.Sprintf("parse the log: %v", err))
+		err = fmt.Errorf("parse the log: %v", err)
 	}
+	var out []core.LogDump
 	for _, d := range dumps {
 		if len(d.Goroutines) == 0 {
 			continue
 		}
-		t.dumps++
+		t.dumpCount++
 		pkg := t.pkgAfter(d.StartLine)
-		diag, ok := e.dumpHangs(d, pkg, t.runningAt(d.StartLine), d.Reason)
+		hangs, ok := a.DumpHangs(d, pkg, t.runningAt(d.StartLine), d.Reason)
 		if !ok {
 			continue
 		}
-		var hangs []*Hang
-		for _, h := range diag {
-			if e.alreadyHung(h.Package, h.Test) {
-				continue
-			}
+		for _, h := range hangs {
 			h.Artifacts = map[string]string{"log": t.path, "dump_line": fmt.Sprint(d.StartLine)}
 			h.ThresholdReason = "the test binary's own dump"
-			e.tr.Counts.Hung++
-			if t.record && h.Test != "" {
-				t.tests = append(t.tests, report.TestRun{Package: pkg, Test: h.Test, Result: "hung", ElapsedSeconds: h.StalledForSeconds})
-				for i := range t.packages {
-					if t.packages[i].Package == pkg {
-						t.packages[i].Result = "hung"
-					}
-				}
-			}
-			e.addHang(h)
-			hangs = append(hangs, h)
 		}
-		e.printHangsLocked(hangs)
+		out = append(out, core.LogDump{Unit: pkg, Line: d.StartLine, Hangs: hangs})
 	}
-}
-
-// inputTimes sets the report's start and duration for an analysed input:
-// those of the run in it, from its events' own times or its lines'
-// timestamps, never the analysis's; none when it has no times. Called at
-// the end with e.mu held.
-func (e *engine) inputTimes(rep *Report) {
-	rep.AnalyzedAt = e.start
-	t := e.text
-	switch {
-	case !e.cfg.Offline:
-		rep.Times = report.TimesClock // a live stream: the clock is its time
-	case !e.firstTime.IsZero():
-		rep.Times = report.TimesEvents
-		rep.Started, rep.DurationSeconds = e.firstTime, e.lastTime.Sub(e.firstTime).Seconds()
-	case t != nil && t.stamps > 0:
-		rep.Times = report.TimesLog
-		rep.Started, rep.DurationSeconds = time.Time{}, t.lastStamp.Sub(t.firstStamp).Seconds()
-		if t.dated {
-			rep.Started = t.firstStamp
-		}
-	default:
-		rep.Times = report.TimesNone
-		rep.Started, rep.DurationSeconds = time.Time{}, 0
-	}
-}
-
-// EmptyInputError says an analysed input held nothing hangdog reads: no
-// test2json event, no go test result line, no goroutine dump.
-type EmptyInputError struct {
-	Lines int // lines of other text
-}
-
-func (e *EmptyInputError) Error() string {
-	found := "empty"
-	if e.Lines > 0 {
-		found = fmt.Sprintf("%d lines of other text", e.Lines)
-	}
-	return fmt.Sprintf("no test events, test results or goroutine dump found (%s)", found)
-}
-
-// emptyInput reports whether the analysed input held nothing to read.
-// Called at the end with e.mu held.
-func (e *engine) emptyInput() *EmptyInputError {
-	t := e.text
-	if t == nil || len(e.tr.Order) > 0 || len(t.results) > 0 || t.counts != (Counts{}) || t.dumps > 0 || t.runLines > 0 || len(e.hangs) > 0 {
-		return nil
-	}
-	return &EmptyInputError{Lines: t.line}
-}
-
-// offlineStalls reports, at the end of a saved stream, the tests that were
-// still running when it ended and had been quiet past their threshold in
-// the stream's own time: the run was cut (CI killed the job) while they
-// hung. Called with e.mu held.
-func (e *engine) offlineStalls() {
-	if e.lastTime.IsZero() {
-		return
-	}
-	for _, st := range e.tr.Stalls(e.lastTime, e.thresholdDur) {
-		tests := st.Tests
-		if len(tests) == 0 {
-			h := &Hang{Package: st.Unit, Phase: PhaseTestMain, Capture: "none", Goroutines: []GoroutineGroup{},
-				StalledForSeconds: round2(st.Quiet.Seconds()), ThresholdSeconds: st.Threshold.Seconds(), ThresholdReason: "--stall"}
-			h.Summary = fmt.Sprintf("%s: the stream ends while the package had been quiet for %s with no test running (init, TestMain, or a child holding its output)", st.Unit, fmtSeconds(h.StalledForSeconds))
-			e.tr.Counts.Hung++
-			e.addHang(h)
-			continue
-		}
-		for _, t := range tests {
-			th, why := e.threshold(st.Unit, t.Name)
-			q := e.lastTime.Sub(t.LastBeat())
-			h := &Hang{Package: st.Unit, Test: t.Name, Phase: PhaseTest, Capture: "none", Goroutines: []GoroutineGroup{},
-				StalledForSeconds: round2(q.Seconds()), ThresholdSeconds: th.Seconds(), ThresholdReason: why}
-			h.Summary = fmt.Sprintf("%s: the stream ends while the test had been running for %s and quiet for %s (no goroutine dump in the stream)",
-				t.Name, fmtSeconds(e.lastTime.Sub(t.Started).Seconds()), fmtSeconds(q.Seconds()))
-			e.tr.Flag(st.Unit, t.Name)
-			e.tr.Counts.Hung++
-			e.addHang(h)
-		}
-	}
-	var cut []*Hang
-	for _, h := range e.hangs {
-		if h.Capture == "none" {
-			cut = append(cut, h)
-		}
-	}
-	e.printHangsLocked(cut)
+	return out, err
 }

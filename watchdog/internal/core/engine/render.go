@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 import (
 	"fmt"
@@ -45,10 +45,10 @@ func writeHang(b *strings.Builder, h *Hang, base string) {
 		if h.Artifacts["cpu"] == "" {
 			// No CPU profile: nothing ran (see perturb.go), or the
 			// binary profiles itself; capture_notes says which.
-			fmt.Fprintf(b, "    verdict: stuck: the same stacks in two dumps %s apart\n", cpuWindow)
+			fmt.Fprintf(b, "    verdict: stuck: the same stacks in two dumps %s apart\n", compareWindow)
 			break
 		}
-		fmt.Fprintf(b, "    verdict: stuck: the same stacks in two dumps %s apart; %.0f%% of a CPU used\n", cpuWindow, h.CPUPercent)
+		fmt.Fprintf(b, "    verdict: stuck: the same stacks in two dumps %s apart; %.0f%% of a CPU used\n", compareWindow, h.CPUPercent)
 	case "spinning":
 		fmt.Fprintf(b, "    verdict: spinning: %.0f%% of a CPU, most of it in %s\n", h.CPUPercent, h.HotFunction)
 	}
@@ -126,7 +126,7 @@ func writeHang(b *strings.Builder, h *Hang, base string) {
 
 // printSummary writes the closing lines of a run to stderr. Called with
 // e.mu held.
-func (e *engine) printSummary(rep *Report) {
+func (e *engine) printSummary(rep *report.Report) {
 	var b strings.Builder
 	if len(rep.Hangs) > 0 {
 		fmt.Fprintf(&b, "\nhangdog: %d hang(s):\n", len(rep.Hangs))

@@ -1,4 +1,4 @@
-package watchdog
+package gotest
 
 import (
 	"regexp"
@@ -88,7 +88,7 @@ func mayStartDump(l string) bool {
 
 // runningAt returns the tests still running when the dump that starts at
 // line began: those noted at the last dump start at or before it.
-func (t *textLog) runningAt(line int) []string {
+func (t *TextLog) runningAt(line int) []string {
 	var out []string
 	for _, u := range t.unfinished {
 		if u.line > line {

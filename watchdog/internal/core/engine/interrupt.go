@@ -1,4 +1,4 @@
-package watchdog
+package engine
 
 // This file stops a run on a signal: the list of running tests, and the
 // kill of every process of the run.
@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
+	"github.com/hangdog/hangdog/watchdog/report"
 )
 
 // interrupt stops the run on a signal: it lists the tests that were
@@ -22,10 +23,10 @@ func (e *engine) interrupt(cause error) {
 	now := time.Now()
 	e.mu.Lock()
 	e.stopping = true
-	var list []RunningTest
+	var list []report.RunningTest
 	for _, p := range e.tr.Pending() {
 		for _, t := range p.Running() {
-			list = append(list, RunningTest{
+			list = append(list, report.RunningTest{
 				Package: p.Name, Unit: p.Name, Test: t.Name,
 				RunningSeconds: round2(now.Sub(t.Started).Seconds()),
 				QuietSeconds:   round2(now.Sub(t.LastBeat()).Seconds()),
