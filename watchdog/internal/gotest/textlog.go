@@ -65,10 +65,10 @@ type TextLog struct {
 	line    int
 	partial bool
 	// results are the "FAIL\tpkg" and "ok  \tpkg" lines, by line number.
-	results  []pkgLine
-	cur      []byte // the current line, up to a bound
-	dumpCount int   // goroutine dumps found in the text
-	runLines int    // "=== RUN" lines
+	results   []pkgLine
+	cur       []byte // the current line, up to a bound
+	dumpCount int    // goroutine dumps found in the text
+	runLines  int    // "=== RUN" lines
 	// The lines' timestamp prefixes: the first and last read, how many.
 	// dated is false for a time of day without a date ("[10:04:05]").
 	firstStamp, lastStamp time.Time

@@ -331,4 +331,3 @@ func mergeDiagnosis(h *Hang, d core.Diagnosis) {
 	}
 	h.Verdict, h.Changed, h.CPUPercent, h.HotFunction = d.Verdict, d.Changed, d.CPUPercent, d.HotFunction
 }
-

@@ -64,4 +64,3 @@ func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, stri
 	}
 	return out, path
 }
-
