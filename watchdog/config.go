@@ -164,13 +164,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) stall() time.Duration {
-	if c.Stall > 0 {
-		return c.Stall
-	}
-	return DefaultStall
-}
-
 // options are the engine's part of c.
 func (c *Config) options() engine.Options {
 	return engine.Options{

@@ -30,4 +30,3 @@ const (
 // ReadReport reads a JSON report written by --report-json.
 func ReadReport(path string) (*Report, error) { return report.Read(path) }
 
-func writeJSONFile(path string, v any) error { return report.WriteJSONFile(path, v) }
