@@ -18,7 +18,9 @@ import (
 //
 // Threads are separated by one empty line; the dump itself has no end
 // marker, and a second dump follows the first with no empty line in
-// between. A stack deeper than 100 frames ends in "  ...", a 101st thread
+// between (ParseFaulthandler also starts a new dump at a header whose
+// ident the current dump already has, so that other output between two
+// threads does not split a dump). A stack deeper than 100 frames ends in "  ...", a 101st thread
 // is replaced by a line "..." that ends the dump. A file or function name
 // that is not a string is written "???", a line number that is unknown
 // too; names longer than 500 characters are cut and end in "...", and
@@ -65,8 +67,19 @@ type FaultDump struct {
 const (
 	outside     = iota // between dumps: a header starts one, anything else is other output
 	inThread           // after a header: frames; an empty line ends the thread, a header starts a new dump
-	afterThread        // after an empty line: a header is the next thread, "..." ends the dump, else the dump ended
+	afterThread        // after an empty line: a header of a new ident is the next thread, one already seen starts a new dump, "..." ends the dump, anything else is other output
 )
+
+// has reports whether the dump already has a thread with ident (a second
+// header for it starts another dump).
+func (d *FaultDump) has(ident uint64) bool {
+	for _, t := range d.Threads {
+		if t.Ident == ident {
+			return true
+		}
+	}
+	return false
+}
 
 // ParseFaulthandler reads faulthandler dumps out of text, in order, and
 // returns them with the lines that belong to no dump (other output
@@ -92,7 +105,7 @@ func ParseFaulthandler(text []byte) (dumps []FaultDump, other []string) {
 			continue
 		}
 		if ident, current, ok := parseHeader(line); ok && !cut {
-			if state != afterThread {
+			if state != afterThread || cur.has(ident) {
 				dumps = append(dumps, FaultDump{})
 				cur = &dumps[len(dumps)-1]
 			}
@@ -121,14 +134,16 @@ func ParseFaulthandler(text []byte) (dumps []FaultDump, other []string) {
 			}
 			continue
 		case afterThread:
-			state = outside
 			if string(line) == "..." {
 				cur.MoreThreads = true
+				state = outside
 				continue
 			}
 			if len(line) == 0 {
 				continue
 			}
+			// Other output between two threads: the dump goes on if a
+			// header of a thread it does not have yet follows.
 		}
 		other = append(other, string(line))
 	}

@@ -130,3 +130,58 @@ func stdFrame(f Frame, base string, fns ...string) bool {
 	}
 	return false
 }
+
+// enclosingLocks returns the locks held at file:n by the with statements
+// around that line in its function: each "with X:" above it, indented
+// less than the lines between, up to the def that opens the function.
+func (s *sources) enclosingLocks(file string, n int) []string {
+	s.line(file, n) // loads the file
+	lines := s.files[file]
+	if n < 1 || n > len(lines) {
+		return nil
+	}
+	indent := func(l string) int { return len(l) - len(strings.TrimLeft(l, " \t")) }
+	cur := indent(lines[n-1])
+	var held []string
+	for i := n - 2; i >= 0 && cur > 0; i-- {
+		l := lines[i]
+		if strings.TrimSpace(l) == "" || indent(l) >= cur {
+			continue
+		}
+		cur = indent(l)
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "def ") || strings.HasPrefix(t, "async def ") {
+			break
+		}
+		if x := lockExpr(t); x != "" {
+			held = append(held, x)
+		}
+	}
+	return held
+}
+
+// heldBy returns the locks the user's frames of a stack hold through with
+// statements, innermost first.
+func (s *sources) heldBy(frames []Frame, rootdir string) []string {
+	var held []string
+	for _, f := range frames {
+		if userFrame(f.File, rootdir) {
+			held = append(held, s.enclosingLocks(f.File, f.Line)...)
+		}
+	}
+	return held
+}
+
+// fixtureOf returns the fixture function a stack runs in: the user's frame
+// called directly by pytest's fixture machinery (_pytest/fixtures.py), ""
+// when none.
+func fixtureOf(frames []Frame, rootdir string) string {
+	for i := 0; i+1 < len(frames); i++ {
+		next := frames[i+1]
+		if userFrame(frames[i].File, rootdir) && filepath.Base(next.File) == "fixtures.py" &&
+			filepath.Base(filepath.Dir(next.File)) == "_pytest" {
+			return frames[i].Func
+		}
+	}
+	return ""
+}

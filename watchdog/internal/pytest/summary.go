@@ -114,8 +114,12 @@ func (d *diagnoser) summary(ws WorkerState, main finding, helpers []finding) str
 	who := d.who(ws)
 	if ws.Phase == "setup" || ws.Phase == "teardown" {
 		who += ", in " + ws.Phase
-		if ws.Fixture != "" {
-			who += " of fixture " + ws.Fixture
+		fixture := ws.Fixture
+		if fixture == "" {
+			fixture = fixtureOf(main.v.a.Frames, d.in.Rootdir)
+		}
+		if fixture != "" {
+			who += " of fixture " + fixture
 			if ws.FixtureScope != "" && ws.FixtureScope != "function" {
 				who += " (" + ws.FixtureScope + " scope)"
 			}
@@ -214,39 +218,51 @@ func (d *diagnoser) flockLine(who, at string, f finding) string {
 	return b.String()
 }
 
-// lockLine names the lock a thread waits for and, when an outer frame of
-// the same thread took the same lock (its source line), says so.
+// lockLine names the lock a thread waits for and, when a with statement
+// around the call in the same thread's frames took the same lock (the
+// source shows it), says so.
 func (d *diagnoser) lockLine(who, at string, f finding) string {
 	w := f.w
 	if w.what == "" {
 		return fmt.Sprintf("%s waits to acquire a lock%s", who, at)
 	}
 	s := fmt.Sprintf("%s waits to acquire %s%s", who, w.what, at)
-	for _, fr := range f.v.a.Frames[1:] {
-		if !userFrame(fr.File, d.in.Rootdir) {
-			continue
-		}
-		if lockExpr(d.src.line(fr.File, fr.Line)) == w.what {
-			return s + fmt.Sprintf(", which its own thread already holds (taken at %s): a lock acquired twice by one thread", location(fr, d.in.Rootdir))
-		}
+	if slices.Contains(d.src.heldBy(f.v.a.Frames[1:], d.in.Rootdir), w.what) {
+		s += ", which its own thread already holds: a lock acquired twice by one thread"
 	}
 	return s
 }
 
-// threadsLine describes the other threads of a test that joins a thread.
+// threadsLine describes the other threads of a test that joins a thread:
+// a lock-order deadlock when each waits for a lock another holds (the
+// with statements around their frames show what they hold).
 func (d *diagnoser) threadsLine(helpers []finding) string {
 	if len(helpers) == 0 {
 		return ""
 	}
+	held := map[int][]string{}
 	var locks []string
-	for _, h := range helpers {
-		if h.w.kind == waitLock && h.verdict == "stuck" {
-			locks = append(locks, fmt.Sprintf("%s (%s, %s)", h.v.a.Name, orDash(h.w.what), h.loc))
+	for i, h := range helpers {
+		if h.w.kind != waitLock || h.verdict != "stuck" || h.w.what == "" {
+			continue
 		}
+		held[i] = d.src.heldBy(h.v.a.Frames, d.in.Rootdir)
+		locks = append(locks, fmt.Sprintf("%s holds %s and waits for %s at %s", h.v.a.Name,
+			orDash(strings.Join(held[i], ", ")), h.w.what, h.loc))
 	}
-	if len(locks) >= 2 && len(locks) == len(helpers) {
-		return fmt.Sprintf("; threads %s each wait to acquire a lock another holds: a lock-order deadlock between %d threads of the test",
-			strings.Join(locks, " and "), len(locks))
+	cycle := len(held) >= 2
+	for i := range held {
+		heldElsewhere := false
+		for j, hs := range held {
+			if j != i && slices.Contains(hs, helpers[i].w.what) {
+				heldElsewhere = true
+			}
+		}
+		cycle = cycle && heldElsewhere
+	}
+	if cycle {
+		return fmt.Sprintf("; thread %s: a lock-order deadlock between %d threads of the test",
+			strings.Join(locks, ", thread "), len(locks))
 	}
 	var parts []string
 	for _, h := range helpers {
