@@ -1,8 +1,8 @@
 package pytest
 
 import (
-	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,8 +10,6 @@ import (
 
 	"github.com/hangdog/hangdog/watchdog/internal/core"
 )
-
-var record = flag.Bool("record", false, "write the first round's dumps of the hang tests to testdata/dumps")
 
 // hangCase is one fixture suite of testdata/pytest/hang and what its
 // diagnosis must say.
@@ -222,5 +220,22 @@ func wantRe(t *testing.T, d core.Diagnosis, re string) {
 	t.Helper()
 	if !regexp.MustCompile(re).MatchString(d.Summary) {
 		t.Errorf("summary\n  %s\ndoes not match\n  %s", d.Summary, re)
+	}
+}
+
+// TestRecordLimits records limits.py's dumps; it runs only with -record.
+func TestRecordLimits(t *testing.T) {
+	if !*record {
+		t.Skip("records testdata/dumps/limits-*.txt with -record")
+	}
+	py := pythonWithPytest(t)
+	for _, mode := range []string{"threads", "frames", "unicode", "twice"} {
+		out, err := exec.Command(py, filepath.Join("testdata", "dumps", "limits.py"), mode).Output()
+		if err != nil {
+			t.Fatalf("limits.py %s: %v", mode, err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "dumps", "limits-"+mode+".txt"), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

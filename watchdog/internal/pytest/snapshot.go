@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/hangdog/hangdog/watchdog/internal/forensics"
@@ -203,7 +202,7 @@ func takeRound(ctx context.Context, targets []Target, opt SnapshotOptions) Round
 	}
 	sent := time.Now()
 	for _, p := range ps {
-		if err := syscall.Kill(p.t.PID, syscall.Signal(p.t.Signal)); err != nil {
+		if err := sendSignal(p.t.PID, p.t.Signal); err != nil {
 			p.d.Note = fmt.Sprintf("signal %d: %v", p.t.Signal, err)
 			continue
 		}
