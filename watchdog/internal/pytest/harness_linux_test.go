@@ -94,6 +94,9 @@ func startRun(t testing.TB, name string, args ...string) *run {
 		if len(left) > 0 {
 			t.Errorf("processes of group %d left 20 s after the kill: %v", pgid, left)
 		}
+		if t.Failed() {
+			t.Logf("pytest's output:\n%s", r.output())
+		}
 	})
 	return r
 }
@@ -286,7 +289,7 @@ func (r *run) snapshot(evs map[int]*procEvents) (*Snapshot, []WorkerState, strin
 	for _, rd := range snap.Rounds {
 		for _, p := range rd.Procs {
 			if !p.Sent || !p.Complete {
-				r.t.Errorf("pid %d (%q): sent %v, complete %v: %s", p.PID, p.Worker, p.Sent, p.Complete, p.Note)
+				r.t.Errorf("pid %d (%q): sent %v, complete %v: %s; its dump:\n%s", p.PID, p.Worker, p.Sent, p.Complete, p.Note, p.Raw)
 			}
 		}
 	}
