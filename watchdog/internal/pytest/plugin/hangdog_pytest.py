@@ -172,12 +172,14 @@ def _safe(hook, fn, *args):
 def _role(config):
     if hasattr(config, "workerinput"):
         return "worker"
+    # xdist's own test for running its DSession (pytest_configure).
     try:
         dist = config.getoption("dist", "no")
+        tx = config.getoption("tx", None)
         collectonly = config.getoption("collectonly", False)
     except Exception:  # noqa: BLE001
         return "main"
-    if dist and dist != "no" and not collectonly:
+    if dist and dist != "no" and tx and not collectonly:
         return "controller"
     return "main"
 
@@ -447,6 +449,22 @@ def _logreport(rec, report):
         rec.emit("report", **fields)
         return
     rec.emit("report", **fields)
+
+
+def pytest_collectreport(report):
+    _safe("pytest_collectreport", _collectreport, report)
+
+
+def _collectreport(rec, report):
+    # Only what pytest's summary counts: collection errors and skipped
+    # modules (one passing report per collector would cost for nothing).
+    if report.outcome in ("failed", "skipped"):
+        rec.emit(
+            "collect_report",
+            nodeid=report.nodeid,
+            outcome=report.outcome,
+            longrepr=_longrepr(report),
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):
