@@ -145,9 +145,9 @@ var selection = map[string]bool{
 	"--failed-first": true, "--nf": true, "--new-first": true, "--sw": true, "--stepwise": true,
 	"--sw-skip": true, "--stepwise-skip": true, "--pyargs": true, "--lfnf": true,
 	"--last-failed-no-failures": true, "--hangdog-select": true, "--hangdog-deselect": true,
-	"--hangdog-deselect-from": true,
-	"-n":                      true, "--numprocesses": true, "--dist": true, "--tx": true, "--maxprocesses": true,
-	"--max-worker-restart": true, "-d": true, "--distload": true, "--looponfail": true, "-f": true,
+	"--hangdog-deselect-from": true, "-n": true, "--numprocesses": true, "--dist": true,
+	"--tx": true, "--maxprocesses": true, "--max-worker-restart": true, "-d": true,
+	"--distload": true, "--looponfail": true, "-f": true,
 }
 
 // withoutSelection returns user without its positional arguments and the

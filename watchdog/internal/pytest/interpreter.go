@@ -262,8 +262,8 @@ func lookPath(name, pathEnv string) (string, error) {
 
 // shebang returns the interpreter that script's first line names:
 // "#!/path/python", "#!/usr/bin/env python3" (looked up on pathEnv), and
-// the form pip writes when the path is too long for a shebang
-// ("#!/bin/sh" then "”'exec' /long/path/python "$0" "$@"").
+// the form pip writes when the path is too long for a shebang: a
+// "#!/bin/sh" line, then a line of three quotes, "exec'" and the path.
 func shebang(script, pathEnv string) (string, error) {
 	f, err := os.Open(script)
 	if err != nil {
