@@ -132,6 +132,16 @@ func (s *Source) Poll(sink Sink) error {
 		held = append(held, fl)
 		heldLines = append(heldLines, lines)
 	}
+	// A file seen for the first time may turn out to be a worker's: its
+	// lines need not wait.
+	for i, fl := range held {
+		if fl.role == "" && isWorker(heldLines[i]) {
+			for _, line := range heldLines[i] {
+				s.handle(fl, line, sink)
+			}
+			heldLines[i] = nil
+		}
+	}
 	for _, fl := range s.order {
 		if fl.role != RoleWorker || fl.failed {
 			continue
@@ -259,6 +269,17 @@ func (s *Source) split(fl *follower, b []byte, line func([]byte)) {
 		}
 		line(part)
 	}
+}
+
+// isWorker reports whether lines, the first lines of a file, are an xdist
+// worker's (the hello line names the worker).
+func isWorker(lines [][]byte) bool {
+	for _, line := range lines {
+		if e, err := decodeEvent(line); err == nil {
+			return e.Worker != "" || e.Role == RoleWorker
+		}
+	}
+	return false
 }
 
 // handle decodes one line and hands it on.
