@@ -12,19 +12,19 @@ import (
 // The pass suite (testdata/pytest/pass): its 14 tests and the result the
 // core gets for each.
 var passSuite = map[string]core.Action{
-	"test_outcomes.py::test_pass":                  core.ActionPass,
-	"test_outcomes.py::test_fail":                  core.ActionFail,
-	"test_outcomes.py::test_error_in_setup":        core.ActionFail,
-	"test_outcomes.py::test_error_in_teardown":     core.ActionFail,
-	"test_outcomes.py::test_skip":                  core.ActionSkip,
-	"test_outcomes.py::test_xfail":                 core.ActionSkip,
-	"test_outcomes.py::test_xpass":                 core.ActionPass,
-	"test_outcomes.py::test_ids[a/b]":              core.ActionPass,
-	"test_outcomes.py::test_ids[c::d]":             core.ActionPass,
-	"test_outcomes.py::test_ids[plain]":            core.ActionPass,
-	"test_outcomes.py::TestGroup::test_in_class":   core.ActionPass,
-	"test_outcomes.py::TestGroup::test_output":     core.ActionPass,
-	"test_timing.py::test_slow_with_progress":      core.ActionPass,
+	"test_outcomes.py::test_pass":                 core.ActionPass,
+	"test_outcomes.py::test_fail":                 core.ActionFail,
+	"test_outcomes.py::test_error_in_setup":       core.ActionFail,
+	"test_outcomes.py::test_error_in_teardown":    core.ActionFail,
+	"test_outcomes.py::test_skip":                 core.ActionSkip,
+	"test_outcomes.py::test_xfail":                core.ActionSkip,
+	"test_outcomes.py::test_xpass":                core.ActionPass,
+	"test_outcomes.py::test_ids[a/b]":             core.ActionPass,
+	"test_outcomes.py::test_ids[c::d]":            core.ActionPass,
+	"test_outcomes.py::test_ids[plain]":           core.ActionPass,
+	"test_outcomes.py::TestGroup::test_in_class":  core.ActionPass,
+	"test_outcomes.py::TestGroup::test_output":    core.ActionPass,
+	"test_timing.py::test_slow_with_progress":     core.ActionPass,
 	"test_timing.py::test_silent_under_threshold": core.ActionPass,
 }
 
