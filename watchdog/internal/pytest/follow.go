@@ -120,14 +120,14 @@ func (s *Source) Poll(sink Sink) error {
 		return err
 	}
 	var held []*follower
-	var heldLines [][][]byte
+	var heldLines [][]heldLine
 	for _, fl := range s.order {
 		if fl.role == RoleWorker || fl.failed {
 			continue
 		}
-		var lines [][]byte
-		s.read(fl, s.ControllerBatch, func(line []byte) {
-			lines = append(lines, append([]byte(nil), line...))
+		var lines []heldLine
+		s.read(fl, s.ControllerBatch, func(line []byte, n int, long bool) {
+			lines = append(lines, heldLine{append([]byte(nil), line...), n, long})
 		})
 		held = append(held, fl)
 		heldLines = append(heldLines, lines)
@@ -136,8 +136,8 @@ func (s *Source) Poll(sink Sink) error {
 	// lines need not wait.
 	for i, fl := range held {
 		if fl.role == "" && isWorker(heldLines[i]) {
-			for _, line := range heldLines[i] {
-				s.handle(fl, line, sink)
+			for _, h := range heldLines[i] {
+				s.handle(fl, h.b, h.n, h.long, sink)
 			}
 			heldLines[i] = nil
 		}
@@ -146,14 +146,22 @@ func (s *Source) Poll(sink Sink) error {
 		if fl.role != RoleWorker || fl.failed {
 			continue
 		}
-		s.read(fl, -1, func(line []byte) { s.handle(fl, line, sink) })
+		s.read(fl, -1, func(line []byte, n int, long bool) { s.handle(fl, line, n, long, sink) })
 	}
 	for i, fl := range held {
-		for _, line := range heldLines[i] {
-			s.handle(fl, line, sink)
+		for _, h := range heldLines[i] {
+			s.handle(fl, h.b, h.n, h.long, sink)
 		}
 	}
 	return nil
+}
+
+// heldLine is a line read but not yet handled: its bytes, its number in
+// its file, whether it was too long (and its bytes dropped).
+type heldLine struct {
+	b    []byte
+	n    int
+	long bool
 }
 
 // Run polls at every tick until ctx is done, then once more (the files'
@@ -213,10 +221,14 @@ func (s *Source) scanDir() error {
 	return nil
 }
 
-// read reads fl's new bytes and calls line for each complete line (the
-// slice is valid during the call only); limit > 0 stops after about that
-// many bytes, at the end of a chunk.
-func (s *Source) read(fl *follower, limit int, line func([]byte)) {
+// lineFunc is called for each complete line of a file: its bytes (valid
+// during the call only), its number, and whether it was longer than
+// MaxLine (then its bytes are dropped).
+type lineFunc func(b []byte, n int, long bool)
+
+// read reads fl's new bytes and calls line for each complete line; limit
+// > 0 stops after about that many bytes, at the end of a chunk.
+func (s *Source) read(fl *follower, limit int, line lineFunc) {
 	total := 0
 	for limit <= 0 || total < limit {
 		n, err := fl.f.Read(s.chunk)
@@ -233,7 +245,7 @@ func (s *Source) read(fl *follower, limit int, line func([]byte)) {
 	}
 }
 
-func (s *Source) split(fl *follower, b []byte, line func([]byte)) {
+func (s *Source) split(fl *follower, b []byte, line lineFunc) {
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -253,29 +265,33 @@ func (s *Source) split(fl *follower, b []byte, line func([]byte)) {
 		s.lines++
 		if fl.skip {
 			fl.skip = false
-			s.badLine(fl, errors.New("line longer than "+strconv.Itoa(s.MaxLine)+" bytes"))
+			line(nil, fl.n, true)
 			continue
 		}
 		if len(fl.line) > 0 {
 			if len(fl.line)+len(part) > s.MaxLine {
 				fl.line = fl.line[:0]
-				s.badLine(fl, errors.New("line longer than "+strconv.Itoa(s.MaxLine)+" bytes"))
+				line(nil, fl.n, true)
 				continue
 			}
 			fl.line = append(fl.line, part...)
-			line(fl.line)
+			line(fl.line, fl.n, false)
 			fl.line = fl.line[:0]
 			continue
 		}
-		line(part)
+		if len(part) > s.MaxLine {
+			line(nil, fl.n, true)
+			continue
+		}
+		line(part, fl.n, false)
 	}
 }
 
 // isWorker reports whether lines, the first lines of a file, are an xdist
 // worker's (the hello line names the worker).
-func isWorker(lines [][]byte) bool {
+func isWorker(lines []heldLine) bool {
 	for _, line := range lines {
-		if e, err := decodeEvent(line); err == nil {
+		if e, err := decodeEvent(line.b); err == nil {
 			return e.Worker != "" || e.Role == RoleWorker
 		}
 	}
@@ -283,13 +299,17 @@ func isWorker(lines [][]byte) bool {
 }
 
 // handle decodes one line and hands it on.
-func (s *Source) handle(fl *follower, line []byte, sink Sink) {
+func (s *Source) handle(fl *follower, line []byte, n int, long bool, sink Sink) {
+	if long {
+		s.badLine(fl, n, errors.New("line longer than "+strconv.Itoa(s.MaxLine)+" bytes"))
+		return
+	}
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
 	e, err := decodeEvent(line)
 	if err != nil {
-		s.badLine(fl, err)
+		s.badLine(fl, n, err)
 		return
 	}
 	if e.Role != "" && (e.Kind == KindHello || e.Kind == KindSessionStart) {
@@ -314,11 +334,11 @@ func (s *Source) handle(fl *follower, line []byte, sink Sink) {
 	s.mapping.core(e, sink)
 }
 
-func (s *Source) badLine(fl *follower, err error) {
+func (s *Source) badLine(fl *follower, n int, err error) {
 	s.bad++
 	if !s.warned {
 		s.warned = true
-		s.warn(fmt.Sprintf("pytest: events: %s line %d: %v (further bad lines are only counted)", fl.name, fl.n, err))
+		s.warn(fmt.Sprintf("pytest: events: %s line %d: %v (further bad lines are only counted)", fl.name, n, err))
 	}
 }
 
