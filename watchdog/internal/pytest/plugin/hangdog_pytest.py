@@ -32,6 +32,20 @@ import pytest
 
 _DIR = os.environ.get("HANGDOG_PYTEST_DIR") or None
 
+
+def _import_path():
+    """sys.path[0] and whether the current directory is on sys.path, as the
+    process started: the plugin is imported (-p) before any conftest.py,
+    whose import puts the rootdir on sys.path (import mode "prepend")."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = None
+    return (sys.path[0] if sys.path else None), any(p in ("", cwd) for p in sys.path)
+
+
+_PATH0, _CWD_ON_PATH = _import_path()
+
 # At most this many plugin errors are written per process: a hook that fails
 # at every test must not fill the disk.
 _MAX_ERRORS = 20
@@ -229,8 +243,8 @@ def _configure(rec, config):
         argv=list(sys.argv),
         args=[str(a) for a in config.invocation_params.args],
         dist=config.getoption("dist", None),
-        path0=sys.path[0] if sys.path else None,
-        cwd_on_path=any(p in ("", cwd) for p in sys.path),
+        path0=_PATH0,
+        cwd_on_path=_CWD_ON_PATH,
         signal=rec.sig,
         signal_error=rec.sig_error,
         stacks=rec.stacks_path if rec.sig is not None else None,
