@@ -231,7 +231,11 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 		t.Errorf("totals %q, pytest says %q, want %q", got, summaryLine(res.stdout), want)
 	}
 
-	checkCore(t, res, each, workers)
+	n := 1
+	if each {
+		n = workers
+	}
+	checkCore(t, res, passSuite, n, max(workers, 1))
 
 	if workers > 0 {
 		checkPending(t, res)
@@ -239,8 +243,9 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 }
 
 // checkCore checks the core's view: every test run once per unit, ended
-// once with the expected result, every unit ended.
-func checkCore(t *testing.T, res *run, each bool, workers int) {
+// once with the expected result (n results in all), every one of units
+// ended.
+func checkCore(t *testing.T, res *run, want map[string]core.Action, n, wantUnits int) {
 	t.Helper()
 	type key struct{ unit, test string }
 	running := map[key]bool{}
@@ -288,12 +293,8 @@ func checkCore(t *testing.T, res *run, each bool, workers int) {
 	if len(running) != 0 {
 		t.Errorf("never ended: %v", running)
 	}
-	for test, want := range passSuite {
+	for test, want := range want {
 		got := results[test]
-		n := 1
-		if each {
-			n = workers
-		}
 		if len(got) != n {
 			t.Errorf("%s: results %v, want %d", test, got, n)
 			continue
@@ -316,7 +317,7 @@ func checkCore(t *testing.T, res *run, each bool, workers int) {
 		}
 	}
 	sort.Strings(units)
-	if len(units) != max(workers, 1) {
+	if len(units) != wantUnits {
 		t.Errorf("units ended: %v", units)
 	}
 }
@@ -359,4 +360,73 @@ func checkPending(t *testing.T, res *run) {
 			t.Errorf("worker_down %s: %s", e.Node, e.Error)
 		}
 	}
+}
+
+// TestPluginWorkerCrash: a worker dies in a test; the controller says so
+// (worker_down with its error, worker_crashed, a report of the test) and
+// a replacement worker with a file of its own runs what was left. The
+// core sees the test fail once and every unit end; the totals are
+// pytest's.
+func TestPluginWorkerCrash(t *testing.T) {
+	in := python(t)
+	needXdist(t, in)
+	res := runPytest(t, fixture(t, "crash"), []string{"-p", "no:cacheprovider", "-n", "2"}, runOpts{})
+	if res.exit != PytestFailed {
+		t.Fatalf("exit %d\n%s%s", res.exit, res.stdout, res.stderr)
+	}
+	const dies = "test_crash.py::test_dies"
+	var crashed *Event
+	for _, e := range res.kinds(KindWorkerCrashed) {
+		crashed = e
+	}
+	if crashed == nil || crashed.NodeID != dies || !strings.Contains(crashed.Error, "crashed while running") {
+		t.Fatalf("worker_crashed %+v", crashed)
+	}
+	var downErr string
+	for _, e := range res.kinds(KindWorkerDown) {
+		if e.Node == crashed.Node {
+			downErr = e.Error
+		}
+	}
+	if downErr == "" {
+		t.Errorf("worker_down of %s has no error", crashed.Node)
+	}
+	workers := map[string]bool{}
+	for _, h := range res.kinds(KindHello) {
+		if h.Role == RoleWorker {
+			workers[h.Unit] = true
+		}
+	}
+	if len(workers) != 3 || !workers["gw2"] {
+		t.Errorf("workers %v, want gw0, gw1 and the replacement gw2", workers)
+	}
+	fails := 0
+	ended := map[string]int{}
+	for _, e := range res.core {
+		if e.Test != "" && e.Action.Ended() {
+			ended[e.Test]++
+			if e.Test == dies {
+				fails++
+				if e.Action != core.ActionFail || e.Unit != crashed.Node {
+					t.Errorf("%s: %s on %s", dies, e.Action, e.Unit)
+				}
+			}
+		}
+	}
+	if fails != 1 || len(ended) != 7 {
+		t.Errorf("the crashed test ended %d times; %d tests ended: %v", fails, len(ended), ended)
+	}
+	var r Results
+	for _, e := range res.events {
+		r.Add(e)
+	}
+	if got, want := r.Totals().String(), summaryLine(res.stdout); got != want || want != "1 failed, 6 passed" {
+		t.Errorf("totals %q, pytest says %q", got, want)
+	}
+	want := map[string]core.Action{dies: core.ActionFail}
+	for i := 0; i < 3; i++ {
+		want[fmt.Sprintf("test_crash.py::test_before[%d]", i)] = core.ActionPass
+		want[fmt.Sprintf("test_crash.py::test_after[%d]", i)] = core.ActionPass
+	}
+	checkCore(t, res, want, 1, 3)
 }
