@@ -20,7 +20,6 @@ type hangCase struct {
 	tests   int      // processes that must be running a test
 	running bool     // the stuck thread is on a CPU (busy loop)
 	threads []string // threads the tests start, to be in the thread tables
-	queued  map[string][]string
 	check   func(t *testing.T, ds map[string]core.Diagnosis, ws map[string]WorkerState)
 }
 
@@ -108,7 +107,6 @@ var hangCases = []hangCase{
 	},
 	{
 		name: "queued_behind", args: []string{"-n", "2", "--dist", "loadfile"}, markers: []string{"wait.blocking"}, tests: 1,
-		queued: map[string][]string{"test_queue.py::test_wait_for_report": {"test_queue.py::test_create_report"}},
 		check: func(t *testing.T, ds map[string]core.Diagnosis, ws map[string]WorkerState) {
 			c := "test_queue.py::test_wait_for_report"
 			want(t, ds[c], c, "call", "test_queue.py:10", "sleeps in a loop")
@@ -133,8 +131,8 @@ var hangCases = []hangCase{
 			a, b := "test_scope.py::TestAlpha::test_alpha", "test_scope.py::TestBeta::test_beta"
 			differentWorkers(t, ws, a, b)
 			want(t, ds[a], a, "setup", "test_scope.py:26", "waits for flock on ", "index.lock")
-			wantSummary(t, ds[a], "TestAlpha::test_alpha ("+ws[a].Worker+"), in setup of fixture cache_locks, holds cache.lock and waits for index.lock at test_scope.py:26, held by TestBeta::test_beta ("+ws[b].Worker+"), which waits for cache.lock: a lock-order deadlock between two workers")
-			wantSummary(t, ds[b], "TestBeta::test_beta ("+ws[b].Worker+"), in setup of fixture index_locks, holds index.lock and waits for cache.lock at test_scope.py:26, held by TestAlpha::test_alpha ("+ws[a].Worker+"), which waits for index.lock: a lock-order deadlock between two workers")
+			wantSummary(t, ds[a], "TestAlpha::test_alpha ("+ws[a].Worker+"), in setup of fixture cache_locks (class scope), holds cache.lock and waits for index.lock at test_scope.py:26, held by TestBeta::test_beta ("+ws[b].Worker+"), which waits for cache.lock: a lock-order deadlock between two workers")
+			wantSummary(t, ds[b], "TestBeta::test_beta ("+ws[b].Worker+"), in setup of fixture index_locks (class scope), holds index.lock and waits for cache.lock at test_scope.py:26, held by TestAlpha::test_alpha ("+ws[a].Worker+"), which waits for index.lock: a lock-order deadlock between two workers")
 		},
 	},
 }
@@ -147,9 +145,6 @@ func TestHangFixtures(t *testing.T) {
 			r.waitMarkers(c.markers...)
 			evs := r.settled(c.tests, c.running, c.threads...)
 			snap, ws, rootdir := r.snapshot(evs)
-			for i := range ws {
-				ws[i].Queued = c.queued[ws[i].Test]
-			}
 			ds := Diagnose(DiagInput{Rootdir: rootdir, Workers: ws, Snapshot: snap})
 			byTest := map[string]core.Diagnosis{}
 			for _, d := range ds {
@@ -228,7 +223,7 @@ func TestRecordLimits(t *testing.T) {
 	if !*record {
 		t.Skip("records testdata/dumps/limits-*.txt with -record")
 	}
-	py := pythonWithPytest(t)
+	py := python(t).Path
 	for _, mode := range []string{"threads", "frames", "unicode", "twice"} {
 		out, err := exec.Command(py, filepath.Join("testdata", "dumps", "limits.py"), mode).Output()
 		if err != nil {

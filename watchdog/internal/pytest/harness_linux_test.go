@@ -1,14 +1,13 @@
 package pytest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,28 +16,14 @@ import (
 )
 
 // The hanging fixture suites of testdata/pytest/hang run for real under
-// /usr/bin/python3 -m pytest with the stand-in plugin of
-// testdata/snapplugin (the snapshot part of the contract), in their own
-// process group, killed when the test ends.
+// /usr/bin/python3 -m pytest with hangdog's plugin, in their own process
+// group, killed when the test ends.
 
-// pythonWithPytest returns an interpreter that imports pytest and xdist,
-// or skips the test.
-func pythonWithPytest(t testing.TB) string {
-	t.Helper()
-	for _, py := range []string{"/usr/bin/python3"} {
-		if err := exec.Command(py, "-c", "import pytest, xdist").Run(); err == nil {
-			return py
-		}
-	}
-	t.Skip("no interpreter with pytest and pytest-xdist (/usr/bin/python3)")
-	return ""
-}
-
-// run is one pytest run of a fixture suite.
-type run struct {
+// hangRun is one pytest run of a hanging fixture suite.
+type hangRun struct {
 	t        testing.TB
 	cmd      *exec.Cmd
-	dir      string // the plugin's directory (HANGDOG_PYTEST_DIR)
+	dir      string // the run's private directory (HANGDOG_PYTEST_DIR)
 	hang     string // the fixtures' rendezvous directory (HANG_DIR)
 	rootdir  string
 	out      string // pytest's output file
@@ -47,30 +32,29 @@ type run struct {
 }
 
 // startRun starts pytest on testdata/pytest/hang/<name> with args.
-func startRun(t testing.TB, name string, args ...string) *run {
+func startRun(t testing.TB, name string, args ...string) *hangRun {
 	t.Helper()
-	py := pythonWithPytest(t)
-	root, err := filepath.Abs(filepath.Join("..", "..", "..", "testdata", "pytest", "hang", name))
+	in := python(t)
+	needXdist(t, in)
+	root := fixture(t, filepath.Join("hang", name))
+	d, err := NewRunDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	plugin, err := filepath.Abs(filepath.Join("testdata", "snapplugin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &run{t: t, dir: t.TempDir(), hang: t.TempDir(), rootdir: root, done: make(chan struct{}),
+	r := &hangRun{t: t, dir: d.Path, hang: t.TempDir(), rootdir: root, done: make(chan struct{}),
 		deadline: time.Now().Add(60 * time.Second)}
-	r.out = filepath.Join(r.dir, "output.txt")
+	r.out = filepath.Join(t.TempDir(), "output.txt")
 	out, err := os.Create(r.out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	argv := append([]string{"-m", "pytest", "-p", "hangdog_snaptest", "-p", "no:cacheprovider", "-q"}, args...)
-	r.cmd = exec.Command(py, argv...)
+	runner := Runner{Interpreter: in, Module: true,
+		Environ: append(os.Environ(), "HANG_DIR="+r.hang, "PYTHONDONTWRITEBYTECODE=1")}
+	argv := runner.Command(in.Path, append([]string{"-p", "no:cacheprovider", "-q"}, args...))
+	r.cmd = exec.Command(argv[0], argv[1:]...)
 	r.cmd.Dir = root
-	r.cmd.Env = append(os.Environ(), "HANGDOG_PYTEST_DIR="+r.dir, "PYTHONPATH="+plugin,
-		"HANG_DIR="+r.hang, "PYTHONDONTWRITEBYTECODE=1")
+	r.cmd.Env = runner.Env(d.Path)
 	r.cmd.Stdout, r.cmd.Stderr = out, out
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := r.cmd.Start(); err != nil {
@@ -126,7 +110,7 @@ func groupMembers(pgid int) []int {
 
 // waitFor polls cond until it holds or the run's deadline (generous: the
 // machine may be loaded), then fails with what.
-func (r *run) waitFor(what string, cond func() bool) {
+func (r *hangRun) waitFor(what string, cond func() bool) {
 	r.t.Helper()
 	for !cond() {
 		if time.Now().After(r.deadline) {
@@ -142,13 +126,13 @@ func (r *run) waitFor(what string, cond func() bool) {
 }
 
 // output is what pytest wrote so far.
-func (r *run) output() string {
+func (r *hangRun) output() string {
 	b, _ := os.ReadFile(r.out)
 	return string(b)
 }
 
 // waitMarkers waits for the fixture's rendezvous files.
-func (r *run) waitMarkers(names ...string) {
+func (r *hangRun) waitMarkers(names ...string) {
 	r.t.Helper()
 	r.waitFor(fmt.Sprintf("marker files %v", names), func() bool {
 		for _, n := range names {
@@ -160,44 +144,35 @@ func (r *run) waitMarkers(names ...string) {
 	})
 }
 
-// procEvents is what the events file of one process said.
+// procEvents is what the events of one process said.
 type procEvents struct {
-	PID     int
-	Worker  string
-	Signal  int
-	Stacks  string
-	Rootdir string
-	Threads []ThreadInfo
-	Test    string
-	Phase   string
-	Fixture string
+	PID          int
+	Worker       string
+	Role         Role
+	Signal       int
+	Stacks       string
+	Rootdir      string
+	Threads      []Thread
+	Test         string
+	Phase        string
+	Fixture      string
+	FixtureScope string
+	Queued       []string // from the controller's pending events
 }
 
-// events reads every events file of the run.
-func (r *run) events() map[int]*procEvents {
+// events reads every events file of the run with the package's decoder.
+func (r *hangRun) events() map[int]*procEvents {
 	files, _ := filepath.Glob(filepath.Join(r.dir, "events-*.jsonl"))
 	out := map[int]*procEvents{}
+	pending := map[string][]string{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var e struct {
-				PID     int          `json:"pid"`
-				Worker  string       `json:"worker"`
-				Ev      string       `json:"ev"`
-				Signal  *int         `json:"signal"`
-				Stacks  string       `json:"stacks"`
-				Rootdir string       `json:"rootdir"`
-				Threads []ThreadInfo `json:"threads"`
-				NodeID  string       `json:"nodeid"`
-				When    string       `json:"when"`
-				Name    string       `json:"name"`
-			}
-			if json.Unmarshal(sc.Bytes(), &e) != nil {
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			e, err := decodeEvent(line)
+			if err != nil {
 				continue // the last line may be cut
 			}
 			p := out[e.PID]
@@ -206,23 +181,36 @@ func (r *run) events() map[int]*procEvents {
 				out[e.PID] = p
 			}
 			p.Worker = e.Worker
-			switch e.Ev {
-			case "hello":
-				if e.Signal != nil {
-					p.Signal = *e.Signal
+			switch e.Kind {
+			case KindHello:
+				p.Signal, p.Stacks, p.Rootdir, p.Role = e.Signal, e.Stacks, e.RootDir, e.Role
+			case KindThreads:
+				p.Threads = unionThreads(p.Threads, e.Threads)
+			case KindStart:
+				p.Test, p.Phase, p.Fixture, p.FixtureScope = e.NodeID, "", "", ""
+			case KindPhase:
+				if e.State == "start" {
+					p.Test, p.Phase = e.NodeID, e.When
 				}
-				p.Stacks, p.Rootdir = e.Stacks, e.Rootdir
-			case "threads":
-				p.Threads = e.Threads
-			case "start":
-				p.Test, p.Phase, p.Fixture = e.NodeID, "", ""
-			case "phase":
-				p.Test, p.Phase, p.Fixture = e.NodeID, e.When, ""
-			case "fixture":
-				p.Fixture = e.Name
-			case "finish":
-				p.Test, p.Phase, p.Fixture = "", "", ""
+			case KindFixture:
+				p.Fixture, p.FixtureScope = e.Name, e.Scope
+				if e.State == "end" {
+					p.Fixture, p.FixtureScope = "", ""
+				}
+			case KindFinish:
+				p.Test, p.Phase, p.Fixture, p.FixtureScope = "", "", "", ""
+			case KindPending:
+				if e.NodeIDs != nil {
+					pending[e.Node] = e.NodeIDs
+				} else if e.Drop > 0 && e.Drop <= len(pending[e.Node]) {
+					pending[e.Node] = pending[e.Node][e.Drop:]
+				}
 			}
+		}
+	}
+	for _, p := range out {
+		if q := pending[p.Worker]; p.Worker != "" && len(q) > 1 && q[0] == p.Test {
+			p.Queued = q[1:]
 		}
 	}
 	return out
@@ -232,7 +220,7 @@ func (r *run) events() map[int]*procEvents {
 // threads in their thread table, and each test's main thread is off the
 // CPU — or, with running, on it. (execnet's threads, started with
 // _thread, are in no thread table.)
-func (r *run) settled(tests int, running bool, threads ...string) map[int]*procEvents {
+func (r *hangRun) settled(tests int, running bool, threads ...string) map[int]*procEvents {
 	r.t.Helper()
 	var evs map[int]*procEvents
 	r.waitFor(fmt.Sprintf("%d tests blocked, threads %v in their tables", tests, threads), func() bool {
@@ -262,16 +250,34 @@ func (r *run) settled(tests int, running bool, threads ...string) map[int]*procE
 	return evs
 }
 
-// targets turns the events into the snapshot's targets and the
-// diagnosis's worker states.
+// unionThreads adds the rows of a new thread table to the rows seen so
+// far (a newer row replaces an older one of the same ident): a table
+// written late but computed early may lack a thread that the one before
+// it had (see the report: the plugin computes and writes the table
+// without a lock), and a row of a thread that has ended does no harm (its
+// ident is not in the dump).
+func unionThreads(old, rows []Thread) []Thread {
+	out := append([]Thread(nil), rows...)
+	for _, o := range old {
+		if !slices.ContainsFunc(rows, func(r Thread) bool { return r.Ident == o.Ident }) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// targetsOf turns the events into the snapshot's targets (every process)
+// and the diagnosis's worker states (every process that runs tests: not
+// xdist's controller).
 func targetsOf(evs map[int]*procEvents) ([]Target, []WorkerState, string) {
 	var ts []Target
 	var ws []WorkerState
 	rootdir := ""
 	for _, p := range evs {
 		ts = append(ts, Target{PID: p.PID, Worker: p.Worker, Signal: p.Signal, Stacks: p.Stacks, Threads: p.Threads})
-		if p.Worker != "" || len(evs) == 1 {
-			ws = append(ws, WorkerState{Worker: p.Worker, PID: p.PID, Test: p.Test, Phase: p.Phase, Fixture: p.Fixture})
+		if p.Role != RoleController {
+			ws = append(ws, WorkerState{Worker: p.Worker, PID: p.PID, Test: p.Test, Phase: p.Phase,
+				Fixture: p.Fixture, FixtureScope: p.FixtureScope, Queued: p.Queued})
 		}
 		rootdir = p.Rootdir
 	}
@@ -279,7 +285,7 @@ func targetsOf(evs map[int]*procEvents) ([]Target, []WorkerState, string) {
 }
 
 // snapshot takes a snapshot of every process of the run.
-func (r *run) snapshot(evs map[int]*procEvents) (*Snapshot, []WorkerState, string) {
+func (r *hangRun) snapshot(evs map[int]*procEvents) (*Snapshot, []WorkerState, string) {
 	r.t.Helper()
 	ts, ws, rootdir := targetsOf(evs)
 	snap, err := Take(context.Background(), ts, SnapshotOptions{})

@@ -160,13 +160,3 @@ func taskIDs(pid int) ([]int, error) {
 	}
 	return ids, nil
 }
-
-// fdSize is the size of what /proc/pid/fd/fd points at (pytest's capture
-// file while a test runs), -1 when unknown.
-func fdSize(pid, fd int) int64 {
-	st, err := os.Stat(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
-	if err != nil || !st.Mode().IsRegular() {
-		return -1
-	}
-	return st.Size()
-}

@@ -26,15 +26,7 @@ type Target struct {
 	Stacks string
 	// Threads is the plugin's latest thread table: it maps faulthandler's
 	// idents to the kernel's thread ids.
-	Threads []ThreadInfo
-}
-
-// ThreadInfo is one row of the plugin's thread table.
-type ThreadInfo struct {
-	Ident    uint64 `json:"ident"`
-	NativeID int    `json:"native_id"`
-	Name     string `json:"name"`
-	Daemon   bool   `json:"daemon"`
+	Threads []Thread
 }
 
 // SnapshotOptions tune Snapshot; the zero value is what the engine uses.
@@ -106,16 +98,16 @@ type ProcDump struct {
 	Raw []byte
 	// Threads are the dump's threads, matched to the kernel's threads;
 	// Other are lines of Raw that belong to no dump.
-	Threads []Thread
+	Threads []DumpThread
 	Other   []string
-	// Stdout and Stderr are the sizes of what fd 1 and 2 point at
-	// (pytest's capture files while a test runs), -1 when not a file.
-	Stdout, Stderr int64
+	// Output is the size of the test's captured output (CaptureSizes),
+	// read just before the signal.
+	Output Output
 }
 
-// Thread is one thread: its Python stack and, when the plugin's table
+// DumpThread is one thread: its Python stack and, when the plugin's table
 // knew it, what the kernel says of it, read just before the signal.
-type Thread struct {
+type DumpThread struct {
 	ThreadStack
 	NativeID int // 0 when the thread table did not list the ident
 	Name     string
@@ -193,7 +185,7 @@ func takeRound(ctx context.Context, targets []Target, opt SnapshotOptions) Round
 	for i, t := range targets {
 		d := &round.Procs[i]
 		d.PID, d.Worker = t.PID, t.Worker
-		d.Stdout, d.Stderr = fdSize(t.PID, 1), fdSize(t.PID, 2)
+		d.Output, _ = CaptureSizes(t.PID)
 		if p, note := prepare(t, d); p != nil {
 			ps = append(ps, p)
 		} else {
@@ -332,13 +324,13 @@ func readDump(p *pending) {
 		p.d.Note = joinNote(p.d.Note, fmt.Sprintf("%d dumps after the offset; the last is used", len(dumps)))
 	}
 	dump := dumps[len(dumps)-1]
-	byIdent := map[uint64]ThreadInfo{}
+	byIdent := map[uint64]Thread{}
 	for _, th := range p.t.Threads {
 		byIdent[th.Ident] = th
 	}
 	unknown := 0
 	for i, ts := range dump.Threads {
-		th := Thread{ThreadStack: ts}
+		th := DumpThread{ThreadStack: ts}
 		if info, ok := byIdent[ts.Ident]; ok {
 			th.NativeID, th.Name, th.Daemon = info.NativeID, info.Name, info.Daemon
 		} else if i == len(dump.Threads)-1 && !dump.MoreThreads {

@@ -93,6 +93,9 @@ func (d *diagnoser) state(f finding) string {
 	case waitMoving:
 		return "running: its stack changed between the dumps"
 	}
+	if !f.v.a.HasTask {
+		return "waits (no kernel view: the thread is not in the plugin's thread table)"
+	}
 	t := f.v.task()
 	if t.Wchan != "" {
 		return fmt.Sprintf("blocked (state %s in %s)", t.State, t.Wchan)
