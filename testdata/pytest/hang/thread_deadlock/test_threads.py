@@ -1,0 +1,30 @@
+import os
+import threading
+
+a = threading.Lock()
+b = threading.Lock()
+both = threading.Barrier(2)
+
+
+def forward():
+    with a:
+        both.wait()
+        with b:
+            pass
+
+
+def backward():
+    with b:
+        both.wait()
+        with a:
+            pass
+
+
+def test_two_threads():
+    t1 = threading.Thread(target=forward, name="forward")
+    t2 = threading.Thread(target=backward, name="backward")
+    t1.start()
+    t2.start()
+    open(os.path.join(os.environ["HANG_DIR"], "threads.blocking"), "w").close()
+    t1.join()
+    t2.join()

@@ -1,0 +1,303 @@
+package pytest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The hanging fixture suites of testdata/pytest/hang run for real under
+// /usr/bin/python3 -m pytest with hangdog's plugin, in their own process
+// group, killed when the test ends.
+
+// hangRun is one pytest run of a hanging fixture suite.
+type hangRun struct {
+	t        testing.TB
+	cmd      *exec.Cmd
+	dir      string // the run's private directory (HANGDOG_PYTEST_DIR)
+	hang     string // the fixtures' rendezvous directory (HANG_DIR)
+	rootdir  string
+	out      string // pytest's output file
+	done     chan struct{}
+	deadline time.Time
+}
+
+// startRun starts pytest on testdata/pytest/hang/<name> with args.
+func startRun(t testing.TB, name string, args ...string) *hangRun {
+	t.Helper()
+	in := python(t)
+	needXdist(t, in)
+	root := fixture(t, filepath.Join("hang", name))
+	d, err := NewRunDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &hangRun{t: t, dir: d.Path, hang: t.TempDir(), rootdir: root, done: make(chan struct{}),
+		deadline: time.Now().Add(60 * time.Second)}
+	r.out = filepath.Join(t.TempDir(), "output.txt")
+	out, err := os.Create(r.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	runner := Runner{Interpreter: in, Module: true,
+		Environ: append(os.Environ(), "HANG_DIR="+r.hang, "PYTHONDONTWRITEBYTECODE=1")}
+	argv := runner.Command(in.Path, append([]string{"-p", "no:cacheprovider", "-q"}, args...))
+	r.cmd = exec.Command(argv[0], argv[1:]...)
+	r.cmd.Dir = root
+	r.cmd.Env = runner.Env(d.Path)
+	r.cmd.Stdout, r.cmd.Stderr = out, out
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pgid := r.cmd.Process.Pid
+	go func() {
+		r.cmd.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-r.done
+		// SIGKILL is delivered at once but a process dies on its own
+		// time (a worker's exit releases its locks); wait for the group
+		// to empty, within a generous bound.
+		left := groupMembers(pgid)
+		for end := time.Now().Add(20 * time.Second); len(left) > 0 && time.Now().Before(end); left = groupMembers(pgid) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if len(left) > 0 {
+			t.Errorf("processes of group %d left 20 s after the kill: %v", pgid, left)
+		}
+		if t.Failed() {
+			t.Logf("pytest's output:\n%s", r.output())
+		}
+	})
+	return r
+}
+
+// groupMembers lists the processes of process group pgid (zombies
+// excluded: their parent reaps them).
+func groupMembers(pgid int) []int {
+	es, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range es {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 2 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// waitFor polls cond until it holds or the run's deadline (generous: the
+// machine may be loaded), then fails with what.
+func (r *hangRun) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	for !cond() {
+		if time.Now().After(r.deadline) {
+			r.t.Fatalf("timed out waiting for %s; pytest's output:\n%s", what, r.output())
+		}
+		select {
+		case <-r.done:
+			r.t.Fatalf("pytest exited waiting for %s:\n%s", what, r.output())
+		default:
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// output is what pytest wrote so far.
+func (r *hangRun) output() string {
+	b, _ := os.ReadFile(r.out)
+	return string(b)
+}
+
+// waitMarkers waits for the fixture's rendezvous files.
+func (r *hangRun) waitMarkers(names ...string) {
+	r.t.Helper()
+	r.waitFor(fmt.Sprintf("marker files %v", names), func() bool {
+		for _, n := range names {
+			if _, err := os.Stat(filepath.Join(r.hang, n)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// procEvents is what the events of one process said.
+type procEvents struct {
+	PID          int
+	Worker       string
+	Role         Role
+	Signal       int
+	Stacks       string
+	Rootdir      string
+	Threads      []Thread
+	Test         string
+	Phase        string
+	Fixture      string
+	FixtureScope string
+	Queued       []string // from the controller's pending events
+}
+
+// events reads every events file of the run with the package's decoder.
+func (r *hangRun) events() map[int]*procEvents {
+	files, _ := filepath.Glob(filepath.Join(r.dir, "events-*.jsonl"))
+	out := map[int]*procEvents{}
+	pending := map[string][]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			e, err := decodeEvent(line)
+			if err != nil {
+				continue // the last line may be cut
+			}
+			p := out[e.PID]
+			if p == nil {
+				p = &procEvents{PID: e.PID}
+				out[e.PID] = p
+			}
+			p.Worker = e.Worker
+			switch e.Kind {
+			case KindHello:
+				p.Signal, p.Stacks, p.Rootdir, p.Role = e.Signal, e.Stacks, e.RootDir, e.Role
+			case KindThreads:
+				p.Threads = unionThreads(p.Threads, e.Threads)
+			case KindStart:
+				p.Test, p.Phase, p.Fixture, p.FixtureScope = e.NodeID, "", "", ""
+			case KindPhase:
+				if e.State == "start" {
+					p.Test, p.Phase = e.NodeID, e.When
+				}
+			case KindFixture:
+				p.Fixture, p.FixtureScope = e.Name, e.Scope
+				if e.State == "end" {
+					p.Fixture, p.FixtureScope = "", ""
+				}
+			case KindFinish:
+				p.Test, p.Phase, p.Fixture, p.FixtureScope = "", "", "", ""
+			case KindPending:
+				if e.NodeIDs != nil {
+					pending[e.Node] = e.NodeIDs
+				} else if e.Drop > 0 && e.Drop <= len(pending[e.Node]) {
+					pending[e.Node] = pending[e.Node][e.Drop:]
+				}
+			}
+		}
+	}
+	for _, p := range out {
+		if q := pending[p.Worker]; p.Worker != "" && len(q) > 1 && q[0] == p.Test {
+			p.Queued = q[1:]
+		}
+	}
+	return out
+}
+
+// settled waits until tests processes run a test with each of the named
+// threads in their thread table, and each test's main thread is off the
+// CPU — or, with running, on it. (execnet's threads, started with
+// _thread, are in no thread table.)
+func (r *hangRun) settled(tests int, running bool, threads ...string) map[int]*procEvents {
+	r.t.Helper()
+	var evs map[int]*procEvents
+	r.waitFor(fmt.Sprintf("%d tests blocked, threads %v in their tables", tests, threads), func() bool {
+		evs = r.events()
+		n := 0
+		seen := map[string]bool{}
+		for _, p := range evs {
+			if p.Test == "" || p.Phase == "" {
+				continue
+			}
+			for _, th := range p.Threads {
+				seen[th.Name] = true
+			}
+			ti, err := readTask(p.PID, p.PID)
+			if err != nil || (ti.State == "R") != running {
+				return false
+			}
+			n++
+		}
+		for _, name := range threads {
+			if !seen[name] {
+				return false
+			}
+		}
+		return n >= tests
+	})
+	return evs
+}
+
+// unionThreads adds the rows of a new thread table to the rows seen so
+// far (a newer row replaces an older one of the same ident): a table
+// written late but computed early may lack a thread that the one before
+// it had (see the report: the plugin computes and writes the table
+// without a lock), and a row of a thread that has ended does no harm (its
+// ident is not in the dump).
+func unionThreads(old, rows []Thread) []Thread {
+	out := append([]Thread(nil), rows...)
+	for _, o := range old {
+		if !slices.ContainsFunc(rows, func(r Thread) bool { return r.Ident == o.Ident }) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// targetsOf turns the events into the snapshot's targets (every process)
+// and the diagnosis's worker states (every process that runs tests: not
+// xdist's controller).
+func targetsOf(evs map[int]*procEvents) ([]Target, []WorkerState, string) {
+	var ts []Target
+	var ws []WorkerState
+	rootdir := ""
+	for _, p := range evs {
+		ts = append(ts, Target{PID: p.PID, Worker: p.Worker, Signal: p.Signal, Stacks: p.Stacks, Threads: p.Threads})
+		if p.Role != RoleController {
+			ws = append(ws, WorkerState{Worker: p.Worker, PID: p.PID, Test: p.Test, Phase: p.Phase,
+				Fixture: p.Fixture, FixtureScope: p.FixtureScope, Queued: p.Queued})
+		}
+		rootdir = p.Rootdir
+	}
+	return ts, ws, rootdir
+}
+
+// snapshot takes a snapshot of every process of the run.
+func (r *hangRun) snapshot(evs map[int]*procEvents) (*Snapshot, []WorkerState, string) {
+	r.t.Helper()
+	ts, ws, rootdir := targetsOf(evs)
+	snap, err := Take(context.Background(), ts, SnapshotOptions{})
+	if err != nil {
+		r.t.Fatalf("Take: %v", err)
+	}
+	for _, rd := range snap.Rounds {
+		for _, p := range rd.Procs {
+			if !p.Sent || !p.Complete {
+				r.t.Errorf("pid %d (%q): sent %v, complete %v: %s; its dump:\n%s", p.PID, p.Worker, p.Sent, p.Complete, p.Note, p.Raw)
+			}
+		}
+	}
+	return snap, ws, rootdir
+}

@@ -1,0 +1,202 @@
+package pytest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// sigCaught reports whether pid catches sig (its bit in SigCgt of
+// /proc/pid/status), as hangdog checks before every send.
+func sigCaught(pid, sig int) (bool, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "SigCgt:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return false, err
+			}
+			return mask&(1<<(sig-1)) != 0, nil
+		}
+	}
+	return false, fmt.Errorf("no SigCgt in /proc/%d/status", pid)
+}
+
+var threadHeaderRE = regexp.MustCompile(`(?m)^(?:Current thread|Thread) (0x[0-9a-f]+) \(most recent call first\):`)
+
+// TestSnapshotSignal: the plugin's signal dumps every thread of a process
+// (a worker running a test that holds three threads, an idle worker, the
+// controller; or the only process of a run without xdist) into its stacks
+// file, twice, without stopping it: the test then passes and the run ends
+// normally.
+func TestSnapshotSignal(t *testing.T) {
+	in := python(t)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"plain", []string{"-p", "no:xdist"}},
+		{"n2", []string{"-n", "2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if c.name == "n2" {
+				needXdist(t, in)
+			}
+			testSnapshotSignal(t, in, c.args)
+		})
+	}
+}
+
+func testSnapshotSignal(t *testing.T, in *Interpreter, args []string) {
+	tmp := t.TempDir()
+	release := filepath.Join(tmp, "release")
+	r := Runner{Interpreter: in, Environ: append(os.Environ(), "HANGDOG_FIXTURE_RELEASE="+release)}
+	d, err := NewRunDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Remove()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	argv := r.Command(in.Path, append([]string{"-p", "no:cacheprovider", "-v"}, args...))
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = fixture(t, "signal")
+	cmd.Env = r.Env(d.Path)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		os.WriteFile(release, nil, 0o600)
+		cancel()
+		cmd.Wait()
+	}()
+
+	// Follow the events until the test's call runs with its threads.
+	rec := &recorder{}
+	src := NewSource(d.Path)
+	var runner *Event // the hello of the process that runs the test
+	hellos := map[int]*Event{}
+	tables := map[int][]Thread{}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the test never started its threads:\n%s", out.String())
+		}
+		if err := src.Poll(rec); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range rec.events {
+			switch e.Kind {
+			case KindHello:
+				hellos[e.PID] = e
+			case KindThreads:
+				tables[e.PID] = e.Threads
+			case KindPhase:
+				if e.NodeID == "test_threads.py::test_waits_for_release" && e.When == "call" && e.State == "start" {
+					runner = hellos[e.PID]
+				}
+			}
+		}
+		rec.events = nil
+		if runner != nil && len(tables[runner.PID]) == 3 {
+			break
+		}
+	}
+
+	// Every process dumps, twice; the one that runs the test shows its
+	// three threads, by the idents of its table.
+	for pid, h := range hellos {
+		if h.Signal == 0 {
+			t.Fatalf("pid %d (%s): no signal: %s", pid, h.Unit, h.SignalError)
+		}
+		ok, err := sigCaught(pid, h.Signal)
+		if err != nil || !ok {
+			t.Fatalf("pid %d: signal %d not caught (%v)", pid, h.Signal, err)
+		}
+		for i := 1; i <= 2; i++ {
+			before, _ := os.Stat(h.Stacks)
+			if err := syscall.Kill(pid, syscall.Signal(h.Signal)); err != nil {
+				t.Fatal(err)
+			}
+			dump := waitDump(t, h.Stacks, before.Size())
+			headers := threadHeaderRE.FindAllStringSubmatch(dump, -1)
+			if pid != runner.PID {
+				if len(headers) == 0 {
+					t.Errorf("pid %d (%s), dump %d: no thread in\n%s", pid, h.Unit, i, dump)
+				}
+				continue
+			}
+			got := map[uint64]bool{}
+			for _, m := range headers {
+				v, _ := strconv.ParseUint(m[1][2:], 16, 64)
+				got[v] = true
+			}
+			for _, th := range tables[pid] {
+				if !got[th.Ident] {
+					t.Errorf("dump %d of %s lacks thread %s (0x%x):\n%s", i, h.Unit, th.Name, th.Ident, dump)
+				}
+				if th.NativeID == 0 {
+					t.Errorf("thread %s has no native id", th.Name)
+				}
+				if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d", pid, th.NativeID)); err != nil {
+					t.Errorf("thread %s: %v", th.Name, err)
+				}
+			}
+			if !strings.Contains(dump, "test_threads.py\", line ") || !strings.Contains(dump, "in test_waits_for_release") {
+				t.Errorf("dump %d does not show the test's frame:\n%s", i, dump)
+			}
+		}
+	}
+
+	// The test goes on and passes; so does the run.
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pytest: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "2 passed") {
+		t.Errorf("want 2 passed:\n%s", out.String())
+	}
+}
+
+// waitDump waits for a complete dump to be appended to path after offset
+// and returns it.
+func waitDump(t *testing.T, path string, offset int64) string {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(b)) > offset {
+			s := string(b[offset:])
+			// faulthandler writes the dump in one go from the signal
+			// handler; it is complete once it stops growing.
+			if s == last {
+				return s
+			}
+			last = s
+		}
+	}
+	t.Fatalf("no dump in %s after offset %d", path, offset)
+	return ""
+}

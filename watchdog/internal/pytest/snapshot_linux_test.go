@@ -1,0 +1,128 @@
+package pytest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSnapshotNeverSignalsUncaught: a process that does not catch the
+// signal (here sleep(1), as an exec'ed child or a reset handler would be)
+// is not signalled — SIGRTMIN+4's default action would kill it.
+func TestSnapshotNeverSignalsUncaught(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	stacks := filepath.Join(t.TempDir(), "stacks.txt")
+	if err := os.WriteFile(stacks, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Take(context.Background(), []Target{{PID: cmd.Process.Pid, Signal: 38, Stacks: stacks}},
+		SnapshotOptions{Rounds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := snap.Rounds[0].Procs[0]
+	if d.Sent || !strings.Contains(d.Note, "SigCgt") {
+		t.Errorf("sent %v, note %q; want not sent because of SigCgt", d.Sent, d.Note)
+	}
+	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("sleep is gone: %v", err)
+	}
+}
+
+func TestParseProcFiles(t *testing.T) {
+	t.Parallel()
+	ti, err := parseTaskStat("123 (a b) c)) S 1 123 123 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 3 0 100 1000 10")
+	if err != nil || ti.State != "S" || ti.CPU != 2800*time.Millisecond {
+		t.Errorf("parseTaskStat: %+v, %v", ti, err)
+	}
+	if _, err := parseTaskStat("123 (x) S 1"); err == nil {
+		t.Error("parseTaskStat: a short line gave no error")
+	}
+	if nr, args := parseSyscall("73 0x3 0x2 0x0 0x0 0x0 0x0 0x7ffd 0x7f12\n"); nr != 73 || args[0] != 3 || args[1] != 2 {
+		t.Errorf("parseSyscall: %d %v", nr, args)
+	}
+	for _, s := range []string{"running\n", "-1 0x7ffd 0x7f12\n", ""} {
+		if nr, _ := parseSyscall(s); nr != -1 {
+			t.Errorf("parseSyscall(%q) = %d, want -1", s, nr)
+		}
+	}
+	m, err := parseMasks("Name:\tx\nSigPnd:\t0000000000000000\nShdPnd:\t0000002000000000\nSigBlk:\t0000000000010000\nSigIgn:\t0\nSigCgt:\t0000002100000000\n")
+	if err != nil || !has(m.ShdPnd, 38) || !has(m.Cgt, 38) || !has(m.Cgt, 33) || has(m.Cgt, 34) || !has(m.Blk, 17) {
+		t.Errorf("parseMasks: %+v, %v", m, err)
+	}
+	if _, err := parseMasks("SigPnd:\t0\n"); err == nil {
+		t.Error("parseMasks: missing masks gave no error")
+	}
+}
+
+func TestUserFrame(t *testing.T) {
+	t.Parallel()
+	root := "/src/proj"
+	for file, want := range map[string]bool{
+		"/src/proj/tests/test_a.py":                                true,
+		"/src/proj/conftest.py":                                    true,
+		"/home/u/lib/mypkg/db.py":                                  true,
+		"/usr/lib/python3.11/threading.py":                         false,
+		"/usr/lib/python3/dist-packages/_pytest/runner.py":         false,
+		"/src/proj/.venv/lib/python3.12/site-packages/x/y.py":      false,
+		"/opt/py/lib/python3.13t/subprocess.py":                    false,
+		"/tmp/D/hangdog_pytest.py":                                 false,
+		"<frozen runpy>":                                           false,
+		"<string>":                                                 false,
+		"???":                                                      false,
+		"/usr/local/lib/python3.11/site-packages/pluggy/_hooks.py": false,
+	} {
+		if got := userFrame(file, root); got != want {
+			t.Errorf("userFrame(%q) = %v, want %v", file, got, want)
+		}
+	}
+}
+
+// BenchmarkSnapshot measures the stall → stacks time: one round of dumps
+// of every process of a stuck run (the controller and -n 2 or -n 10
+// workers, two of them deadlocked in flock), read and parsed.
+func BenchmarkSnapshot(b *testing.B) {
+	for _, n := range []string{"2", "10"} {
+		b.Run("workers="+n, func(b *testing.B) {
+			r := startRun(b, "flock_deadlock", "-n", n, "--dist", "loadfile")
+			r.waitMarkers("up.blocking", "down.blocking")
+			evs := r.settled(2, false)
+			want := 1 + 2
+			if n == "10" {
+				want = 1 + 10
+			}
+			r.waitFor(n+" workers' hello", func() bool { evs = r.events(); return len(evs) >= want })
+			ts, _, _ := targetsOf(evs)
+			var stacks time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				snap, err := Take(context.Background(), ts, SnapshotOptions{Rounds: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, p := range snap.Rounds[0].Procs {
+					if !p.Complete {
+						b.Fatalf("pid %d: %s", p.PID, p.Note)
+					}
+				}
+				stacks += snap.Elapsed
+			}
+			// stacks-ms: the call to every process's stacks read and
+			// parsed (Snapshot.Elapsed); ns/op adds the forensics.
+			b.ReportMetric(float64(stacks.Microseconds())/1000/float64(b.N), "stacks-ms")
+		})
+	}
+}
