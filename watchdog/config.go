@@ -120,6 +120,20 @@ type Config struct {
 
 	// Logger gets hangdog's decisions; nil means zap.NewNop().
 	Logger *zap.Logger
+
+	// Runner is the test runner: "" or "go" (go test), or "pytest"
+	// (hangdog pytest: Args are pytest's; Go's NoAgent, QuitGrace, Format,
+	// RawCommand and JSONFile do not apply and are an error).
+	Runner string
+	// Python is the interpreter that runs pytest ("" = the one in the
+	// pytest script's shebang on PATH, else python3, else
+	// /usr/bin/python3: the first that imports pytest); PythonModule
+	// runs python -m pytest (the current directory on sys.path).
+	Python       string
+	PythonModule bool
+	// Terminal says hangdog's stdout is a terminal: pytest, which sees a
+	// pipe, keeps its colour and width (Width's columns).
+	Terminal bool
 }
 
 // Validate reports a configuration error, one line, for the user.
@@ -140,6 +154,24 @@ func (c *Config) Validate() error {
 	}
 	if c.QuitGrace < 0 {
 		return fmt.Errorf("quit grace must be positive, got %v", c.QuitGrace)
+	}
+	switch c.Runner {
+	case "", "go":
+		if c.Python != "" || c.PythonModule {
+			return errors.New("--python and --module are for hangdog pytest")
+		}
+	case "pytest":
+		for _, o := range []struct {
+			flag string
+			set  bool
+		}{{"--no-agent", c.NoAgent}, {"--quit-grace", c.QuitGrace != 0}, {"--format", c.Format != ""},
+			{"--raw-command", len(c.RawCommand) > 0}, {"--jsonfile", c.JSONFile != ""}, {"analyze", c.Input != nil}} {
+			if o.set {
+				return fmt.Errorf("%s is for go test runs, not hangdog pytest", o.flag)
+			}
+		}
+	default:
+		return fmt.Errorf("unknown runner %q (want go or pytest)", c.Runner)
 	}
 	// Every output is checked before anything runs: a report that cannot
 	// be written is found now, not at the end of a 20-minute suite.
@@ -180,8 +212,8 @@ func (c *Config) options() engine.Options {
 	}
 }
 
-// adapter returns a go test adapter for a run of c.
-func (c *Config) adapter() *gotest.Adapter {
+// goAdapter returns a go test adapter for a run of c.
+func (c *Config) goAdapter() *gotest.Adapter {
 	g := c.Go
 	if g == "" || len(c.RawCommand) > 0 {
 		g = "go"

@@ -81,6 +81,7 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 const usageHead = `Usage: hangdog [flags] [--] [go test args]
+       hangdog pytest [flags] [-- pytest args]   (see hangdog pytest --help)
        hangdog stacks [flags] [FILE|-]...    (see hangdog stacks --help)
        hangdog analyze [flags] [FILE|-]...   (see hangdog analyze --help)
 
@@ -127,6 +128,9 @@ type options struct {
 	logFormat  string
 	version    bool
 	help       bool
+	// hangdog pytest
+	python string
+	module bool
 }
 
 func newFlagSet(o *options) *pflag.FlagSet {
@@ -193,19 +197,33 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if len(args) > 0 && args[0] == "analyze" {
 		return runAnalyze(ctx, args[1:], stdin, stdout, stderr, env)
 	}
+	py := len(args) > 0 && args[0] == "pytest"
+	if py {
+		args = args[1:]
+	}
 	var o options
 	fs := newFlagSet(&o)
+	help := usage
+	if py {
+		addPytestFlags(fs, &o)
+		help = pytestUsage
+	}
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			usage(stdout, fs)
+			help(stdout, fs)
 			return errHelp
 		}
 		return &usageError{err}
 	}
 	if o.help {
-		usage(stdout, fs)
+		help(stdout, fs)
 		return errHelp
+	}
+	if py {
+		if err := goOnlyFlags(fs); err != nil {
+			return &usageError{err}
+		}
 	}
 	if o.version {
 		fmt.Fprintf(stdout, "hangdog %s\n", version)
@@ -241,6 +259,13 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		cfg.Status = true
 		cfg.NoColor = env.noColor
 		cfg.Width = func() int { return terminalWidth(stdout) }
+	}
+	if py {
+		cfg.Runner, cfg.Python, cfg.PythonModule, cfg.QuitGrace = "pytest", o.python, o.module, 0
+		if isTerminal(stdout) {
+			cfg.Terminal = true
+			cfg.Width = func() int { return terminalWidth(stdout) }
+		}
 	}
 	if o.stall <= 0 {
 		return &usageError{fmt.Errorf("--stall must be positive, got %v", o.stall)}
@@ -286,6 +311,10 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	res, err := watchdog.Run(ctx, cfg)
 	rep := res.Report
+	var pe *watchdog.PythonError
+	if errors.As(err, &pe) {
+		return &usageError{pe}
+	}
 	if err != nil {
 		return &exitError{code: rep.ExitCode, err: err}
 	}

@@ -79,6 +79,12 @@ type Totals struct {
 	Skipped  int `json:"skipped"`
 	Hung     int `json:"hung"`
 	Packages int `json:"packages"`
+	// pytest's own categories (runner "pytest" only): errors in setup or
+	// teardown (and collection errors), expected failures, unexpected
+	// passes.
+	Errors  int `json:"errors,omitempty"`
+	XFailed int `json:"xfailed,omitempty"`
+	XPassed int `json:"xpassed,omitempty"`
 }
 
 // RunningTest is a test that was running when the run was interrupted.

@@ -24,9 +24,10 @@ type Adapter interface {
 	// go through host. It is called first, once.
 	Start(dir string, host Host)
 	// Prepare completes a run's argv and environment before it starts
-	// (Go: the agent's -overlay); done undoes what it set up, after the
-	// run. env nil means this process's environment.
-	Prepare(ctx context.Context, argv, env []string) (argv2, env2 []string, done func())
+	// (Go: the agent's -overlay; pytest: the plugin's directory); done
+	// undoes what it set up, after the run. env nil means this process's
+	// environment. An error stops the run before anything started.
+	Prepare(ctx context.Context, argv, env []string) (argv2, env2 []string, done func(), err error)
 	// NewSource returns the reader of the runner's output.
 	NewSource(o SourceOptions, sink Sink) (Source, error)
 	// DefaultHistory is where --history without a file keeps durations
@@ -87,4 +88,13 @@ type LogDump struct {
 	Unit  string
 	Line  int
 	Hangs []*report.Hang
+}
+
+// Finisher is an adapter that has the last word on the totals and the
+// exit code of a run that ended by itself (pytest counts in its own
+// categories and maps its own exit statuses onto hangdog's).
+type Finisher interface {
+	// Finish completes rep.Totals and returns the run's exit code and
+	// reason; ok false keeps the engine's. waitErr is the runner's exit.
+	Finish(rep *report.Report, waitErr error) (code int, reason string, ok bool)
 }

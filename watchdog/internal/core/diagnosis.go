@@ -24,4 +24,7 @@ type Diagnosis struct {
 	Changed     []int64
 	CPUPercent  float64
 	HotFunction string
+	// Explained says the summary already tells what the process
+	// forensics found (the core then adds nothing of them).
+	Explained bool
 }

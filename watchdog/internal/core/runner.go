@@ -182,3 +182,34 @@ type Diagnoser interface {
 	// holds no stacks.
 	Diagnose(s *Snapshot, req SnapRequest) []Diagnosis
 }
+
+// Words are what hangdog's messages call a runner's things. An adapter
+// that is not Go's gives its own (Worded); Go's are GoWords.
+type Words struct {
+	Unit, Units string // "package", "packages"
+	Process     string // a unit's process: "test binary"
+	Stack       string // one stack of a snapshot: "goroutine"
+	// Capture is what a STALL line says hangdog does next.
+	Capture string
+	// NoTest and Exited say what a unit quiet with no test running is
+	// doing: still running (init, TestMain), or gone while its result
+	// never came.
+	NoTest, Exited string
+	// UnitProcess names a unit's process in forensics findings ("" for
+	// the forensics' own "package X's test binary"): a format with the
+	// unit for %s.
+	UnitProcess string
+}
+
+// GoWords are go test's words.
+var GoWords = Words{
+	Unit: "package", Units: "packages", Process: "test binary", Stack: "goroutine",
+	Capture: "capturing its goroutines",
+	NoTest:  "the test binary runs no test (init or TestMain)",
+	Exited:  "the test binary has exited but its result never came",
+}
+
+// Worded is an adapter with words of its own.
+type Worded interface {
+	Words() Words
+}

@@ -35,6 +35,9 @@ type Snapshot struct {
 	// package whose test binary they are; Relate then writes "package
 	// <Label>'s test binary". Collect leaves it empty: the caller sets it.
 	Label string `json:"label,omitempty"`
+	// Name, when set, is the whole name of the roots in a finding's text
+	// ("worker gw1"), for a runner whose processes are not test binaries.
+	Name string `json:"name,omitempty"`
 
 	// Taken is when Collect started.
 	Taken time.Time `json:"taken"`

@@ -112,6 +112,9 @@ func (r *relater) stalledTree(pid int) bool {
 
 // binary names the test binary a snapshot's root is.
 func (r *relater) binary(i int, root int) string {
+	if n := r.snaps[i].Name; n != "" {
+		return n
+	}
 	if l := r.snaps[i].Label; l != "" {
 		return "package " + l + "'s test binary"
 	}

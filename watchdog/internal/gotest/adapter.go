@@ -86,21 +86,21 @@ func (a *Adapter) DefaultHistory(user []string) (string, error) {
 // Prepare implements core.Adapter: the agent goes into the test binaries
 // with -overlay, unless it is off or the go command's vet cannot read
 // overlay files. argv is go test's (argv[1] is "test").
-func (a *Adapter) Prepare(ctx context.Context, argv, env []string) ([]string, []string, func()) {
+func (a *Adapter) Prepare(ctx context.Context, argv, env []string) ([]string, []string, func(), error) {
 	done := func() {}
 	if a.opts.NoAgent {
-		return argv, env, done
+		return argv, env, done, nil
 	}
 	if v, ok := GoMinor(argv[0], a.Look.Dir, a.opts.Env); ok && v < 24 && !VetOff(argv[2:]) {
 		// Before Go 1.24, the vet step of go test cannot read files
 		// that -overlay adds: the build would fail.
 		a.host.WarnOnce("agent", fmt.Sprintf("hangdog: go1.%d's vet cannot read overlay files: no agent in the test binaries, stalls are captured with SIGQUIT (Go 1.24+, or -vet=off, keeps the agent)", v))
-		return argv, env, done
+		return argv, env, done, nil
 	}
 	inj, err := agent.Prepare(ctx, agent.PrepareOptions{Go: argv[0], Dir: a.Look.Dir, Env: a.opts.Env, Args: argv[2:]})
 	if err != nil {
 		a.host.WarnOnce("agent", fmt.Sprintf("hangdog: no agent in the test binaries (%v): stalls are captured with SIGQUIT", err))
-		return argv, env, done
+		return argv, env, done, nil
 	}
 	a.mu.Lock()
 	a.inj = inj
@@ -110,7 +110,7 @@ func (a *Adapter) Prepare(ctx context.Context, argv, env []string) ([]string, []
 		env = os.Environ()
 	}
 	env = append(append([]string(nil), env...), inj.Env...)
-	return argv, env, func() { inj.Close() }
+	return argv, env, func() { inj.Close() }, nil
 }
 
 // FindProcess implements core.ProcessFinder; a process table that cannot

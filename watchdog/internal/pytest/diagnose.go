@@ -179,7 +179,7 @@ func (d *diagnoser) diagnose(ws WorkerState) core.Diagnosis {
 			helpers = append(helpers, d.find(v))
 		}
 	}
-	diag.State, diag.Location = main.stateStr, main.loc
+	diag.State, diag.Location, diag.Verdict = main.stateStr, main.loc, main.verdict
 	diag.Goroutines = groups(append([]finding{main}, helpers...))
 	diag.Summary = d.summary(ws, main, helpers)
 	return diag

@@ -51,8 +51,8 @@ func (e *engine) checkStalls(now time.Time) {
 			}
 			hangs = append(hangs, h)
 			e.addHang(h)
-			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); capturing its goroutines\n",
-				st.Unit, t.Name, fmtSeconds(h.StalledForSeconds), th)
+			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); %s\n",
+				st.Unit, t.Name, fmtSeconds(h.StalledForSeconds), th, e.words.Capture)
 			e.log.Info("stall", zap.String("package", st.Unit), zap.String("test", t.Name), zap.Duration("quiet", now.Sub(t.LastBeat())))
 		}
 		var others []string
@@ -135,9 +135,9 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 		Goroutines:        []GoroutineGroup{},
 	}
 	e.addHang(h)
-	what := "the test binary runs no test (init or TestMain)"
+	what := e.words.NoTest
 	if phase == PhaseExit {
-		what = "the test binary has exited but its result never came"
+		what = e.words.Exited
 	}
 	fmt.Fprintf(e.stderr, "hangdog: STALL %s: no progress for %s (threshold %s); %s\n",
 		st.Unit, fmtSeconds(h.StalledForSeconds), st.Threshold, what)
@@ -220,7 +220,7 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 		if h.Verdict == "moving" {
 			moving = append(moving, h)
 		}
-		if len(findings) > 0 {
+		if len(findings) > 0 && !(i < len(diag) && diag[i].Explained) {
 			h.Summary += "; " + findings[0].Text
 		} else if snap.Stopped && len(children) > 0 {
 			h.Summary += fmt.Sprintf("; child process %d (%s) was still running", children[0].PID, cmdString(children[0].Cmdline))
@@ -232,8 +232,8 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 		e.releasePackage(pkg)
 		e.mu.Unlock()
 		for _, h := range hangs {
-			fmt.Fprintf(e.stderr, "hangdog: SLOW %s %s: quiet for %s, but its goroutines moved between two dumps %s apart: not stuck (dumps in %s)\n",
-				pkg, hangName(h), fmtSeconds(h.StalledForSeconds), compareWindow, snap.Dir)
+			fmt.Fprintf(e.stderr, "hangdog: SLOW %s %s: quiet for %s, but its %ss moved between two dumps %s apart: not stuck (dumps in %s)\n",
+				pkg, hangName(h), fmtSeconds(h.StalledForSeconds), e.words.Stack, compareWindow, snap.Dir)
 		}
 		return
 	}

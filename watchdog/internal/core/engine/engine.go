@@ -38,6 +38,7 @@ type engine struct {
 	madeDir   bool
 	base      string
 
+	words     core.Words // what messages call the runner's things
 	src       core.Source
 	logPath   string    // analyze: the private copy of the input's text
 	empty     bool      // analyze: the input held nothing to read
@@ -82,6 +83,10 @@ func Run(ctx context.Context, opts Options, a core.Adapter) (*report.Run, error)
 		tr:     track.New(a),
 		warned: make(map[string]bool),
 		live:   make(map[string]*liveHang),
+		words:  core.GoWords,
+	}
+	if w, ok := a.(core.Worded); ok {
+		e.words = w.Words()
 	}
 	e.tr.Record = opts.RecordTests || opts.JUnitFile != "" || opts.HTMLFile != "" ||
 		opts.HistoryFile != "" || opts.GitHubActions || opts.GitHubStepSummary != ""
@@ -197,7 +202,14 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 		env := e.opts.Env
 		if len(e.opts.RawCommand) == 0 {
 			var done func()
-			argv, env, done = e.a.Prepare(ctx, argv, env)
+			var err error
+			argv, env, done, err = e.a.Prepare(ctx, argv, env)
+			if err != nil {
+				if jsonFile != nil {
+					jsonFile.Close()
+				}
+				return fail(err)
+			}
 			defer done()
 			rep.Command = argv
 		}
@@ -361,6 +373,11 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 		rep.ExitCode, rep.Reason = ExitFailed, "failed"
 	default:
 		rep.ExitCode, rep.Reason = ExitOK, "passed"
+	}
+	if f, ok := e.a.(core.Finisher); ok && cause == nil {
+		if code, reason, ok := f.Finish(rep, waitErr); ok {
+			rep.ExitCode, rep.Reason = code, reason
+		}
 	}
 	return rep, nil
 }

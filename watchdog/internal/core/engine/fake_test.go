@@ -68,8 +68,8 @@ func (f *fake) FindProcess(root int, unit string) (*proc.Process, error) {
 }
 func (f *fake) UnitProcesses(int, []string) []core.UnitProcess { return nil }
 func (f *fake) Start(dir string, h core.Host)                  { f.host = h }
-func (f *fake) Prepare(_ context.Context, argv, env []string) ([]string, []string, func()) {
-	return argv, env, func() {}
+func (f *fake) Prepare(_ context.Context, argv, env []string) ([]string, []string, func(), error) {
+	return argv, env, func() {}, nil
 }
 func (f *fake) DefaultHistory([]string) (string, error) { return "", nil }
 func (f *fake) NewSource(o core.SourceOptions, s core.Sink) (core.Source, error) {

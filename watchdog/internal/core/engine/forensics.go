@@ -26,6 +26,9 @@ func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, stri
 		return nil, ""
 	}
 	stalled.Label = pkg
+	if e.words.UnitProcess != "" {
+		stalled.Name = fmt.Sprintf(e.words.UnitProcess, pkg)
+	}
 	var others []*forensics.Snapshot
 	e.mu.Lock()
 	var pending []string
@@ -42,6 +45,9 @@ func (e *engine) forensics(pkg string, bin proc.Process) ([]report.Finding, stri
 			continue
 		}
 		s.Label = u.Unit
+		if e.words.UnitProcess != "" {
+			s.Name = fmt.Sprintf(e.words.UnitProcess, u.Unit)
+		}
 		others = append(others, s)
 	}
 	var out []report.Finding

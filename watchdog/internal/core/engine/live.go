@@ -65,7 +65,7 @@ func (e *engine) checkLive(now time.Time) {
 // kills what it started.
 func (e *engine) killLive(l *liveHang, quiet time.Duration) {
 	defer e.wg.Done()
-	fmt.Fprintf(e.stderr, "hangdog: KILL %s: no progress for %s (--kill-after %s); stopping its test binary %d\n", l.pkg, fmtSeconds(quiet.Seconds()), e.killAfter(l.hangs), l.pid)
+	fmt.Fprintf(e.stderr, "hangdog: KILL %s: no progress for %s (--kill-after %s); stopping its %s %d\n", l.pkg, fmtSeconds(quiet.Seconds()), e.killAfter(l.hangs), e.words.Process, l.pid)
 	e.log.Info("kill-after", zap.String("package", l.pkg), zap.Int("pid", l.pid))
 	children, _ := proc.Descendants(l.pid)
 	path, captureErr := e.a.Stop(l.pkg, l.pid, l.dir)

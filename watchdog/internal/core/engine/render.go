@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hangdog/hangdog/watchdog/internal/core"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
 
@@ -24,13 +25,13 @@ func (e *engine) printHangs(hangs []*Hang) {
 func (e *engine) printHangsLocked(hangs []*Hang) {
 	var b strings.Builder
 	for _, h := range hangs {
-		writeHang(&b, h, e.base)
+		writeHang(&b, h, e.base, e.words)
 	}
 	io.WriteString(e.stderr, b.String())
 }
 
 // writeHang renders one hang for people.
-func writeHang(b *strings.Builder, h *Hang, base string) {
+func writeHang(b *strings.Builder, h *Hang, base string, w core.Words) {
 	name := h.Package
 	if h.Test != "" {
 		name += " " + h.Test
@@ -79,7 +80,7 @@ func writeHang(b *strings.Builder, h *Hang, base string) {
 		if g.LocationCut != "" {
 			at += " (line of " + g.LocationCut + " cut)"
 		}
-		fmt.Fprintf(b, "    %d × goroutine %s [%s%s]%s%s\n", g.Count, strings.Join(ids, ","), g.State, mins, at, role)
+		fmt.Fprintf(b, "    %d × %s %s [%s%s]%s%s\n", g.Count, w.Stack, strings.Join(ids, ","), g.State, mins, at, role)
 		shown := 0
 		stack := g.Stack
 		for len(stack) > 1 && isRuntimeFrame(stack[0]) {
@@ -147,8 +148,8 @@ func (e *engine) printSummary(rep *report.Report) {
 	if rep.Times == report.TimesNone {
 		took = "no times in the log"
 	}
-	fmt.Fprintf(&b, "hangdog: %d passed, %d failed, %d skipped, %d hung in %d packages (%s)\n",
-		t.Passed, t.Failed, t.Skipped, t.Hung, t.Packages, took)
+	fmt.Fprintf(&b, "hangdog: %d passed, %d failed, %d skipped, %d hung in %d %s (%s)\n",
+		t.Passed, t.Failed, t.Skipped, t.Hung, t.Packages, e.words.Units, took)
 	if len(rep.Hangs) > 0 {
 		fmt.Fprintf(&b, "hangdog: artifacts in %s\n", e.artifacts)
 	}

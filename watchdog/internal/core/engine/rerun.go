@@ -37,7 +37,7 @@ func (e *engine) rerunHung(ctx context.Context) {
 		}
 		fmt.Fprintf(e.stderr, "hangdog: rerunning %s %s by itself\n", h.Package, h.Test)
 		run, err := Run(ctx, cfg, cfg.NewAdapter())
-		r := &report.Rerun{Args: e.a.Command(e.a.Name(), cfg.Args), ArtifactsDir: cfg.ArtifactsDir}
+		r := &report.Rerun{Args: e.a.Command(e.program(), cfg.Args), ArtifactsDir: cfg.ArtifactsDir}
 		switch {
 		case err != nil:
 			r.Result, r.Summary = "error", fmt.Sprintf("the rerun failed: %v", err)

@@ -1,0 +1,492 @@
+package pytest
+
+// This file is the pytest runner bound to one run, as the core's engine
+// sees it (core.Adapter): the private directory and the plugin, pytest's
+// output passed through while the plugin's event files are followed, the
+// processes of the run from their hello events, snapshots of every one of
+// them at once, diagnoses, and pytest's totals and exit status.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/history"
+	"github.com/hangdog/hangdog/watchdog/internal/proc"
+	"github.com/hangdog/hangdog/watchdog/report"
+)
+
+// Options configure an Adapter.
+type Options struct {
+	// Interpreter runs pytest (FindInterpreter's); Module runs it as
+	// python -m pytest.
+	Interpreter *Interpreter
+	Module      bool
+	// Terminal and Columns: hangdog's stdout is a terminal that wide.
+	Terminal bool
+	Columns  int
+	// Env is pytest's environment (nil: this process's).
+	Env []string
+	// Poll is how often the event files are read (default 50 ms).
+	Poll   time.Duration
+	Logger *zap.Logger
+}
+
+// Adapter is the pytest runner bound to one run. Make it with New.
+type Adapter struct {
+	Runner
+	opts Options
+	log  *zap.Logger
+	host core.Host
+	dir  string // the run's directory (hangdog's --dir)
+
+	mu      sync.Mutex
+	run     *RunDir
+	procs   map[int]*procInfo  // by pid, from hello and threads
+	units   map[string]*unitOf // by unit name (gw0…, MainUnit)
+	results Results
+	crashed map[string]bool // node ids xdist reported as crashed (when "???")
+	exit    *int            // the session's exitstatus (controller or main)
+}
+
+// procInfo is what the plugin said about one process.
+type procInfo struct {
+	pid     int
+	unit    string
+	worker  string
+	role    Role
+	signal  int
+	stacks  string
+	threads []Thread
+	rootdir string
+}
+
+// unitOf is what runs on a unit now.
+type unitOf struct {
+	pid                   int
+	test, phase           string
+	fixture, fixtureScope string
+	queued                []string
+}
+
+var (
+	_ core.Adapter  = (*Adapter)(nil)
+	_ core.Finisher = (*Adapter)(nil)
+	_ core.Worded   = (*Adapter)(nil)
+)
+
+// Words implements core.Worded.
+func (a *Adapter) Words() core.Words {
+	return core.Words{
+		Unit: "worker", Units: "workers", Process: "worker", Stack: "thread",
+		Capture:     "taking the Python stacks of every process of the run",
+		NoTest:      "the worker runs no test (collection, or its session's start or end)",
+		Exited:      "the worker has exited but its result never came",
+		UnitProcess: "worker %s",
+	}
+}
+
+// New returns an adapter for one run.
+func New(o Options) *Adapter {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Poll <= 0 {
+		o.Poll = 50 * time.Millisecond
+	}
+	return &Adapter{
+		Runner: Runner{Interpreter: o.Interpreter, Module: o.Module, Terminal: o.Terminal, Columns: o.Columns, Environ: o.Env},
+		opts:   o, log: o.Logger,
+		procs: make(map[int]*procInfo), units: make(map[string]*unitOf), crashed: make(map[string]bool),
+	}
+}
+
+// Start implements core.Adapter.
+func (a *Adapter) Start(dir string, host core.Host) { a.dir, a.host = dir, host }
+
+// DefaultHistory implements core.Adapter: one history per directory the
+// suite runs in.
+func (a *Adapter) DefaultHistory([]string) (string, error) {
+	return history.DefaultPath(a.dir, "pytest")
+}
+
+// Prepare implements core.Adapter: the private directory with the plugin,
+// and pytest's environment that loads it.
+func (a *Adapter) Prepare(_ context.Context, argv, env []string) ([]string, []string, func(), error) {
+	d, err := NewRunDir("")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a.mu.Lock()
+	a.run = d
+	r := a.Runner
+	a.mu.Unlock()
+	if env != nil {
+		r.Environ = env
+	}
+	return argv, r.Env(d.Path), func() { d.Remove() }, nil
+}
+
+// FindProcess implements core.ProcessFinder: the process of a worker (or
+// of the run without xdist) as its hello said.
+func (a *Adapter) FindProcess(_ int, unit string) (*proc.Process, error) {
+	a.mu.Lock()
+	u := a.units[unit]
+	a.mu.Unlock()
+	if u == nil || u.pid == 0 {
+		return nil, nil
+	}
+	p, err := proc.Get(u.pid)
+	if err != nil || !proc.Alive(u.pid) {
+		return nil, nil
+	}
+	return &p, nil
+}
+
+// UnitProcesses implements core.UnitLister: every worker of the run.
+func (a *Adapter) UnitProcesses(_ int, _ []string) []core.UnitProcess {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []core.UnitProcess
+	for _, pi := range a.procs {
+		if pi.role == RoleController {
+			continue
+		}
+		if p, err := proc.Get(pi.pid); err == nil {
+			out = append(out, core.UnitProcess{Unit: pi.unit, Process: p})
+		}
+	}
+	return out
+}
+
+// NewSource implements core.Adapter: pytest's output passes through to
+// o.Stdout byte for byte; the events come from the plugin's files.
+func (a *Adapter) NewSource(o core.SourceOptions, sink core.Sink) (core.Source, error) {
+	if o.Log != nil {
+		return nil, errors.New("pytest: hangdog analyze reads go test output only")
+	}
+	out := o.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	return &stream{a: a, sink: sink, out: out}, nil
+}
+
+// stream is the adapter's core.Source.
+type stream struct {
+	a    *Adapter
+	sink core.Sink
+	out  io.Writer
+}
+
+// Scan implements core.Source: it copies pytest's output while a
+// goroutine follows the event files, and reads them once more at the end.
+func (s *stream) Scan(r io.Reader) error {
+	s.a.mu.Lock()
+	d := s.a.run
+	s.a.mu.Unlock()
+	if d == nil {
+		_, err := io.Copy(s.out, r)
+		return err
+	}
+	src := NewSource(d.Path)
+	src.Warn = func(msg string) { s.a.host.Warn(msg) }
+	ctx, cancel := context.WithCancel(context.Background())
+	t := time.NewTicker(s.a.opts.Poll)
+	done := make(chan error, 1)
+	es := eventSink{s}
+	go func() { done <- src.Run(ctx, t.C, es) }()
+	_, err := io.Copy(s.out, r)
+	cancel()
+	ferr := <-done
+	t.Stop()
+	src.Close()
+	if err == nil && ferr != nil && !errors.Is(ferr, os.ErrNotExist) {
+		err = ferr
+	}
+	return err
+}
+
+// Flush implements core.Source.
+func (s *stream) Flush() {}
+
+// Close implements core.Source.
+func (s *stream) Close() error { return nil }
+
+// eventSink takes the Source's events: the adapter's view of the run, and
+// the core's events for the tracker.
+type eventSink struct{ s *stream }
+
+func (es eventSink) Core(e core.Event) { es.s.sink.Event(e) }
+
+func (es eventSink) Event(e *Event) { es.s.a.observe(e) }
+
+// observe keeps what the adapter needs of an event: processes, what runs
+// on each unit, the queues, the results.
+func (a *Adapter) observe(e *Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.results.Add(e)
+	pi := a.procs[e.PID]
+	if pi == nil {
+		pi = &procInfo{pid: e.PID}
+		a.procs[e.PID] = pi
+	}
+	pi.unit, pi.worker = e.Unit, e.Worker
+	if e.Role != "" {
+		pi.role = e.Role
+	}
+	u := a.unit(e.Unit)
+	if pi.role != RoleController {
+		u.pid = e.PID
+	}
+	switch e.Kind {
+	case KindHello:
+		pi.signal, pi.stacks, pi.rootdir = e.Signal, e.Stacks, e.RootDir
+		if e.RootDir != "" && a.Runner.RootDir == "" {
+			a.Runner.RootDir = e.RootDir
+		}
+	case KindThreads:
+		pi.threads = e.Threads
+	case KindStart:
+		u.test, u.phase, u.fixture, u.fixtureScope = e.NodeID, "", "", ""
+		if len(u.queued) > 0 && u.queued[0] == e.NodeID {
+			u.queued = u.queued[1:]
+		}
+	case KindPhase:
+		if e.State == "start" {
+			u.phase = e.When
+		}
+	case KindFixture:
+		if e.State == "start" {
+			u.fixture, u.fixtureScope = e.Name, e.Scope
+		} else {
+			u.fixture, u.fixtureScope = "", ""
+		}
+	case KindFinish:
+		if u.test == e.NodeID {
+			u.test, u.phase, u.fixture, u.fixtureScope = "", "", "", ""
+		}
+	case KindPending:
+		q := a.unit(e.Node)
+		if e.NodeIDs != nil {
+			q.queued = append([]string(nil), e.NodeIDs...)
+		} else if e.Drop > 0 {
+			q.queued = q.queued[min(e.Drop, len(q.queued)):]
+		}
+		// The first is the one running (or about to).
+		if len(q.queued) > 0 && q.queued[0] == q.test {
+			q.queued = q.queued[1:]
+		}
+	case KindReport:
+		if pi.role != RoleWorker && e.When == "???" && e.Outcome == "failed" {
+			a.crashed[e.NodeID] = true
+		}
+	case KindSessionFinish:
+		if pi.role != RoleWorker && e.ExitStatus != nil {
+			x := *e.ExitStatus
+			a.exit = &x
+		}
+	}
+}
+
+func (a *Adapter) unit(name string) *unitOf {
+	u := a.units[name]
+	if u == nil {
+		u = &unitOf{}
+		a.units[name] = u
+	}
+	return u
+}
+
+// workerOf is a unit's name in a WorkerState ("" for the run without
+// xdist).
+func workerOf(unit string) string {
+	if unit == MainUnit {
+		return ""
+	}
+	return unit
+}
+
+// snapData is the adapter's reading of a snapshot (core.Snapshot.Data).
+type snapData struct {
+	snap    *Snapshot
+	workers []WorkerState
+	rootdir string
+}
+
+// targets are every live process of the run that registered a signal,
+// with what the snapshot and the diagnosis need of each.
+func (a *Adapter) targets() ([]Target, []WorkerState, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var ts []Target
+	var ws []WorkerState
+	for _, pi := range a.procs {
+		if !proc.Alive(pi.pid) {
+			continue
+		}
+		ts = append(ts, Target{PID: pi.pid, Worker: pi.worker, Signal: pi.signal, Stacks: pi.stacks, Threads: append([]Thread(nil), pi.threads...)})
+		w := WorkerState{Worker: pi.worker, PID: pi.pid}
+		if u := a.units[pi.unit]; u != nil && pi.role != RoleController {
+			w.Test, w.Phase, w.Fixture, w.FixtureScope = u.test, u.phase, u.fixture, u.fixtureScope
+			w.Queued = append([]string(nil), u.queued...)
+		}
+		ws = append(ws, w)
+	}
+	return ts, ws, a.Runner.RootDir
+}
+
+// Snapshot implements core.Snapshotter: the stacks of every process of the
+// run at once, twice a second apart, with their threads' states and the
+// forensics of all of them; nothing is stopped.
+func (a *Adapter) Snapshot(req core.SnapRequest) *core.Snapshot {
+	req.Ready()
+	ts, ws, root := a.targets()
+	dir := a.host.ArtifactPath(req.Unit, "capture")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return &core.Snapshot{Err: fmt.Sprintf("capture directory: %v", err)}
+	}
+	start := time.Now()
+	snap, err := Take(context.Background(), ts, SnapshotOptions{})
+	if snap == nil {
+		return &core.Snapshot{Err: fmt.Sprintf("no stacks: %v", err)}
+	}
+	out := &core.Snapshot{Kind: "snapshot", Dir: dir, Artifacts: map[string]string{},
+		Seconds: start.Sub(req.Started).Seconds() + snap.Elapsed.Seconds(),
+		Data:    &snapData{snap: snap, workers: ws, rootdir: root}}
+	if err != nil {
+		out.Errors = append(out.Errors, err.Error())
+	}
+	if snap.ForensicsError != "" {
+		out.Errors = append(out.Errors, "forensics: "+snap.ForensicsError)
+	}
+	for i, r := range snap.Rounds {
+		for _, p := range r.Procs {
+			name := p.Worker
+			if name == "" {
+				name = "main"
+			}
+			path := filepath.Join(dir, fmt.Sprintf("stacks-%s-%d.txt", name, i+1))
+			if os.WriteFile(path, p.Raw, 0o600) != nil {
+				continue
+			}
+			if p.Worker == workerOf(req.Unit) {
+				out.Artifacts["dump"] = path
+				out.Artifacts[fmt.Sprintf("stacks_%d", i+1)] = path
+			}
+			if !p.Sent || !p.Complete {
+				if p.Note != "" {
+					out.Notes = append(out.Notes, fmt.Sprintf("%s (pid %d): %s", name, p.PID, p.Note))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Diagnose implements core.Diagnoser: one diagnosis per stalled test of
+// the unit (a worker runs one test at a time), or of the unit itself.
+func (a *Adapter) Diagnose(s *core.Snapshot, req core.SnapRequest) []core.Diagnosis {
+	sd, _ := s.Data.(*snapData)
+	if sd == nil {
+		return nil
+	}
+	ds := Diagnose(DiagInput{Rootdir: sd.rootdir, Workers: sd.workers, Stuck: []string{workerOf(req.Unit)}, Snapshot: sd.snap})
+	if len(ds) == 0 {
+		return nil
+	}
+	for i := range ds {
+		ds[i].Explained = true // the summary names the other side itself
+	}
+	if len(req.Tests) == 0 {
+		d := ds[0]
+		d.Test = ""
+		return []core.Diagnosis{d}
+	}
+	out := make([]core.Diagnosis, len(req.Tests))
+	for i, t := range req.Tests {
+		out[i] = ds[0]
+		for _, d := range ds {
+			if d.Test == t {
+				out[i] = d
+			}
+		}
+		out[i].Test = t
+	}
+	return out
+}
+
+// Stop implements core.Snapshotter: a last dump of the worker into dir,
+// then SIGKILL of its tree (xdist replaces a worker it lost and runs the
+// tests stranded behind it).
+func (a *Adapter) Stop(unit string, pid int, dir string) (string, string) {
+	ts, _, _ := a.targets()
+	var mine []Target
+	for _, t := range ts {
+		if t.PID == pid {
+			mine = append(mine, t)
+		}
+	}
+	path, msg := "", ""
+	if len(mine) > 0 {
+		if snap, err := Take(context.Background(), mine, SnapshotOptions{Rounds: 1}); snap != nil && len(snap.Rounds) > 0 && len(snap.Rounds[0].Procs) > 0 {
+			p := filepath.Join(dir, "stacks-final.txt")
+			if os.WriteFile(p, snap.Rounds[0].Procs[0].Raw, 0o600) == nil {
+				path = p
+			}
+		} else if err != nil {
+			msg = err.Error()
+		}
+	}
+	if err := proc.KillTree(pid); err != nil && !errors.Is(err, proc.ErrNoProcess) {
+		msg = fmt.Sprintf("kill: %v", err)
+	}
+	return path, msg
+}
+
+// Finish implements core.Finisher: totals in pytest's categories (a test
+// hangdog reported as hung and xdist then reported as crashed counts as
+// hung only), and pytest's exit status mapped onto hangdog's.
+func (a *Adapter) Finish(rep *report.Report, waitErr error) (int, string, bool) {
+	a.mu.Lock()
+	t := a.results.Totals()
+	exit := a.exit
+	for _, h := range rep.Hangs {
+		if h.Test != "" && a.crashed[h.Test] && t.Failed > 0 {
+			t.Failed--
+		}
+	}
+	a.mu.Unlock()
+	rep.Totals.Passed, rep.Totals.Failed, rep.Totals.Skipped = t.Passed, t.Failed, t.Skipped
+	rep.Totals.Errors, rep.Totals.XFailed, rep.Totals.XPassed = t.Error, t.XFailed, t.XPassed
+	status := 0
+	switch {
+	case exit != nil:
+		status = *exit
+	case waitErr != nil:
+		status = -1
+		var ee *exec.ExitError
+		if errors.As(waitErr, &ee) && ee.ExitCode() >= 0 {
+			status = ee.ExitCode()
+		}
+	}
+	hung := len(rep.Hangs) > 0
+	code := ExitCode(status, hung)
+	reason := map[int]string{0: "passed", 1: "failed", 3: "hung", ExitPytestInterrupted: "pytest-interrupted",
+		ExitPytestInternal: "pytest-internal-error", ExitPytestUsage: "pytest-usage", ExitPytestNoTests: "no-tests"}[code]
+	if reason == "" {
+		reason = "failed"
+	}
+	return code, reason, true
+}
