@@ -29,4 +29,3 @@ const (
 
 // ReadReport reads a JSON report written by --report-json.
 func ReadReport(path string) (*Report, error) { return report.Read(path) }
-

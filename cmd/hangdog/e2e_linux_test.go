@@ -87,8 +87,8 @@ func runHangdogIn(t *testing.T, dir string, env []string, producer string, args 
 	rep := filepath.Join(tmp, "report.json")
 	marker := fmt.Sprintf("HANGDOG_E2E_RUN=%d-%d", os.Getpid(), runSeq.Add(1))
 	full := append([]string{"--report-json", rep, "--artifacts", filepath.Join(tmp, "artifacts")}, args...)
-	if len(args) > 0 && args[0] == "analyze" {
-		full = append([]string{"analyze", "--report-json", rep, "--artifacts", filepath.Join(tmp, "artifacts")}, args[1:]...)
+	if len(args) > 0 && (args[0] == "analyze" || args[0] == "pytest") {
+		full = append([]string{args[0], "--report-json", rep, "--artifacts", filepath.Join(tmp, "artifacts")}, args[1:]...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -213,3 +213,12 @@ var GoWords = Words{
 type Worded interface {
 	Words() Words
 }
+
+// Packager is an adapter whose tests are defined somewhere other than
+// their unit: the report's package of a pytest test is its module file,
+// its unit the worker that ran it.
+type Packager interface {
+	// Package names where test (of unit) is defined; "" for the unit. It
+	// is called with the engine's lock held: it must not call back.
+	Package(unit, test string) string
+}

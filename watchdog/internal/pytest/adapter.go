@@ -15,7 +15,9 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -77,6 +79,9 @@ type unitOf struct {
 	test, phase           string
 	fixture, fixtureScope string
 	queued                []string
+	// out is the test's captured output as last seen (of outTest).
+	out     Output
+	outTest string
 }
 
 var (
@@ -187,6 +192,22 @@ type stream struct {
 	a    *Adapter
 	sink core.Sink
 	out  io.Writer
+	// copied counts pytest's output bytes passed through; seen is the
+	// count at the last look.
+	copied atomic.Int64
+	seen   int64
+}
+
+// countWriter counts what it writes.
+type countWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // Scan implements core.Source: it copies pytest's output while a
@@ -201,20 +222,77 @@ func (s *stream) Scan(r io.Reader) error {
 	}
 	src := NewSource(d.Path)
 	src.Warn = func(msg string) { s.a.host.Warn(msg) }
-	ctx, cancel := context.WithCancel(context.Background())
-	t := time.NewTicker(s.a.opts.Poll)
-	done := make(chan error, 1)
 	es := eventSink{s}
-	go func() { done <- src.Run(ctx, t.C, es) }()
-	_, err := io.Copy(s.out, r)
-	cancel()
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		t := time.NewTicker(s.a.opts.Poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				done <- src.Poll(es) // the files' last lines
+				return
+			case <-t.C:
+				if err := src.Poll(es); err != nil && !errors.Is(err, os.ErrNotExist) {
+					s.a.host.Warn(err.Error())
+				}
+				s.outputBeats()
+			}
+		}
+	}()
+	_, err := io.Copy(countWriter{s.out, &s.copied}, r)
+	close(stop)
 	ferr := <-done
-	t.Stop()
 	src.Close()
 	if err == nil && ferr != nil && !errors.Is(ferr, os.ErrNotExist) {
 		err = ferr
 	}
 	return err
+}
+
+// outputBeats hands the core a sign of life of every running test whose
+// captured output grew since the last look (CONTRACT.md: captured output
+// as a heartbeat): a test that prints its progress is not stalled.
+func (s *stream) outputBeats() {
+	type running struct {
+		unit, test string
+		pid        int
+	}
+	s.a.mu.Lock()
+	var rs []running
+	for name, u := range s.a.units {
+		if u.test != "" && u.pid != 0 {
+			rs = append(rs, running{name, u.test, u.pid})
+		}
+	}
+	s.a.mu.Unlock()
+	// Output on pytest's own stdout (-s, --capture=no) is the running
+	// test's in a run without xdist (workers' output never reaches it).
+	if n := s.copied.Load(); n != s.seen {
+		s.seen = n
+		for _, r := range rs {
+			if r.unit == MainUnit {
+				s.sink.Event(core.Event{Unit: r.unit, Test: r.test, Action: core.ActionOutput})
+			}
+		}
+	}
+	for _, r := range rs {
+		o, err := CaptureSizes(r.pid)
+		if err != nil {
+			continue
+		}
+		s.a.mu.Lock()
+		u := s.a.units[r.unit]
+		grew := u != nil && u.test == r.test && u.outTest == r.test && o.Grew(u.out)
+		if u != nil {
+			u.out, u.outTest = o, r.test
+		}
+		s.a.mu.Unlock()
+		if grew {
+			s.sink.Event(core.Event{Unit: r.unit, Test: r.test, Action: "captured-output"})
+		}
+	}
 }
 
 // Flush implements core.Source.
@@ -489,4 +567,13 @@ func (a *Adapter) Finish(rep *report.Report, waitErr error) (int, string, bool) 
 		reason = "failed"
 	}
 	return code, reason, true
+}
+
+// Package implements core.Packager: a test's module file, the part of its
+// node id before the first "::" ("tests/test_db.py").
+func (a *Adapter) Package(_ string, test string) string {
+	if i := strings.Index(test, "::"); i > 0 {
+		return test[:i]
+	}
+	return ""
 }

@@ -17,7 +17,7 @@ func (e *engine) logHangs(r *core.LogResult) {
 	for _, d := range r.Dumps {
 		var hangs []*report.Hang
 		for _, h := range d.Hangs {
-			if e.book.has(h.Package, h.Test) {
+			if e.book.has(d.Unit, h.Test) {
 				continue
 			}
 			if e.tr.Record && h.Test != "" {
@@ -28,7 +28,7 @@ func (e *engine) logHangs(r *core.LogResult) {
 					}
 				}
 			}
-			e.addHang(h)
+			e.addHang(d.Unit, h)
 			hangs = append(hangs, h)
 		}
 		e.printHangsLocked(hangs)
@@ -96,7 +96,7 @@ func (e *engine) offlineStalls() {
 			h := &report.Hang{Package: st.Unit, Phase: report.PhaseTestMain, Capture: "none", Goroutines: []report.GoroutineGroup{},
 				StalledForSeconds: round2(st.Quiet.Seconds()), ThresholdSeconds: st.Threshold.Seconds(), ThresholdReason: "--stall"}
 			h.Summary = fmt.Sprintf("%s: the stream ends while the package had been quiet for %s with no test running (init, TestMain, or a child holding its output)", st.Unit, fmtSeconds(h.StalledForSeconds))
-			e.addHang(h)
+			e.addHang(st.Unit, h)
 			continue
 		}
 		for _, t := range tests {
@@ -107,7 +107,7 @@ func (e *engine) offlineStalls() {
 			h.Summary = fmt.Sprintf("%s: the stream ends while the test had been running for %s and quiet for %s (no goroutine dump in the stream)",
 				t.Name, fmtSeconds(e.lastTime.Sub(t.Started).Seconds()), fmtSeconds(q.Seconds()))
 			e.tr.Flag(st.Unit, t.Name)
-			e.addHang(h)
+			e.addHang(st.Unit, h)
 		}
 	}
 	var cut []*report.Hang

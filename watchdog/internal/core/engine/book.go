@@ -34,11 +34,11 @@ func (b *book) toSlow(h *report.Hang) {
 	b.slow = append(b.slow, h)
 }
 
-// has reports whether a hang of test (of the unit itself: "") of pkg is
+// has reports whether a hang of test (of the unit itself: "") of unit is
 // in the report.
-func (b *book) has(pkg, test string) bool {
+func (b *book) has(unit, test string) bool {
 	for _, h := range b.hangs {
-		if h.Package == pkg && h.Test == test {
+		if h.Unit == unit && h.Test == test {
 			return true
 		}
 	}

@@ -50,7 +50,7 @@ func (e *engine) checkStalls(now time.Time) {
 				Goroutines:        []GoroutineGroup{},
 			}
 			hangs = append(hangs, h)
-			e.addHang(h)
+			e.addHang(st.Unit, h)
 			fmt.Fprintf(e.stderr, "hangdog: STALL %s %s: no progress for %s (threshold %s); %s\n",
 				st.Unit, t.Name, fmtSeconds(h.StalledForSeconds), th, e.words.Capture)
 			e.log.Info("stall", zap.String("package", st.Unit), zap.String("test", t.Name), zap.Duration("quiet", now.Sub(t.LastBeat())))
@@ -134,7 +134,7 @@ func (e *engine) capturePackage(st track.Stall, at *arrival) {
 		Capture:           "none",
 		Goroutines:        []GoroutineGroup{},
 	}
-	e.addHang(h)
+	e.addHang(st.Unit, h)
 	what := e.words.NoTest
 	if phase == PhaseExit {
 		what = e.words.Exited
@@ -294,7 +294,7 @@ func hangName(h *Hang) string {
 	if h.Test != "" {
 		return h.Test
 	}
-	return h.Package
+	return h.Unit
 }
 
 func (e *engine) failCapture(pkg string, hangs []*Hang, msg string) {
@@ -322,8 +322,8 @@ func cmdString(argv []string) string {
 
 // mergeDiagnosis copies what the dump told about a hang into h.
 func mergeDiagnosis(h *Hang, d core.Diagnosis) {
-	if h.Phase == PhaseTest && d.Phase == PhaseCleanup {
-		h.Phase = PhaseCleanup
+	if h.Phase == PhaseTest && d.Phase != "" {
+		h.Phase = d.Phase // Go: test or cleanup; pytest: setup, call, teardown
 	}
 	h.State, h.Location, h.Summary = d.State, d.Location, d.Summary
 	if d.Goroutines != nil {

@@ -428,6 +428,20 @@ func (e *engine) warnOnce(key, msg string) {
 
 func (e *engine) addWarning(msg string) { e.warnings = append(e.warnings, msg) }
 
-// addHang adds a hang to the report; its unit is its package's. Called
-// with e.mu held.
-func (e *engine) addHang(h *report.Hang) { e.book.add(h.Package, h) }
+// addHang adds a hang of unit to the report; its package is where its
+// test is defined (the adapter's Packager; else the unit). Called with
+// e.mu held.
+func (e *engine) addHang(unit string, h *report.Hang) {
+	h.Package = e.packageOf(unit, h.Test)
+	e.book.add(unit, h)
+}
+
+// packageOf names where test of unit is defined, for the report.
+func (e *engine) packageOf(unit, test string) string {
+	if p, ok := e.a.(core.Packager); ok && test != "" {
+		if pkg := p.Package(unit, test); pkg != "" {
+			return pkg
+		}
+	}
+	return unit
+}

@@ -63,11 +63,11 @@ func (s sink) Found(unit string, found []*report.Hang) {
 	e.mu.Lock()
 	var hangs []*report.Hang
 	for _, h := range found {
-		if e.book.has(h.Package, h.Test) {
+		if e.book.has(unit, h.Test) {
 			continue
 		}
-		e.tr.MarkHung(h.Package, h.Test)
-		e.addHang(h)
+		e.tr.MarkHung(unit, h.Test)
+		e.addHang(unit, h)
 		hangs = append(hangs, h)
 	}
 	e.mu.Unlock()

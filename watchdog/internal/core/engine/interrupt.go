@@ -27,7 +27,7 @@ func (e *engine) interrupt(cause error) {
 	for _, p := range e.tr.Pending() {
 		for _, t := range p.Running() {
 			list = append(list, report.RunningTest{
-				Package: p.Name, Unit: p.Name, Test: t.Name,
+				Package: e.packageOf(p.Name, t.Name), Unit: p.Name, Test: t.Name,
 				RunningSeconds: round2(now.Sub(t.Started).Seconds()),
 				QuietSeconds:   round2(now.Sub(t.LastBeat()).Seconds()),
 			})
@@ -44,7 +44,7 @@ func (e *engine) interrupt(cause error) {
 		b.WriteString("hangdog: tests still running:\n")
 		sort.SliceStable(list, func(i, j int) bool { return list[i].RunningSeconds > list[j].RunningSeconds })
 		for _, t := range list {
-			fmt.Fprintf(&b, "    %s %s (running %s, quiet %s)\n", t.Package, t.Test,
+			fmt.Fprintf(&b, "    %s %s (running %s, quiet %s)\n", t.Unit, t.Test,
 				fmtSeconds(t.RunningSeconds), fmtSeconds(t.QuietSeconds))
 		}
 	}

@@ -32,7 +32,7 @@ func (e *engine) printHangsLocked(hangs []*Hang) {
 
 // writeHang renders one hang for people.
 func writeHang(b *strings.Builder, h *Hang, base string, w core.Words) {
-	name := h.Package
+	name := h.Unit
 	if h.Test != "" {
 		name += " " + h.Test
 	}
@@ -136,7 +136,7 @@ func (e *engine) printSummary(rep *report.Report) {
 			if h.Location != "" {
 				loc = " at " + h.Location
 			}
-			name := h.Package
+			name := h.Unit
 			if h.Test != "" {
 				name += " " + h.Test
 			}

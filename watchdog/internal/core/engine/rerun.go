@@ -22,7 +22,7 @@ func (e *engine) rerunHung(ctx context.Context) {
 			continue
 		}
 		cfg := e.opts
-		cfg.Args = e.a.RerunArgs(e.opts.Args, h.Package, h.Test)
+		cfg.Args = e.a.RerunArgs(e.opts.Args, h.Unit, h.Test)
 		cfg.RawCommand = nil
 		cfg.Dir = e.base
 		cfg.Stdout = io.Discard
@@ -35,7 +35,7 @@ func (e *engine) rerunHung(ctx context.Context) {
 			cfg.Stall = time.Duration(h.ThresholdSeconds * float64(time.Second))
 			cfg.StallFor = nil
 		}
-		fmt.Fprintf(e.stderr, "hangdog: rerunning %s %s by itself\n", h.Package, h.Test)
+		fmt.Fprintf(e.stderr, "hangdog: rerunning %s %s by itself\n", h.Unit, h.Test)
 		run, err := Run(ctx, cfg, cfg.NewAdapter())
 		r := &report.Rerun{Args: e.a.Command(e.program(), cfg.Args), ArtifactsDir: cfg.ArtifactsDir}
 		switch {

@@ -1,0 +1,166 @@
+package main
+
+// End-to-end tests of hangdog pytest: the real binary runs the real pytest
+// (Debian's /usr/bin/python3 with pytest-xdist) on the fixture suites
+// under testdata/pytest, which really hang, and the tests assert on the
+// JSON report and that nothing is left behind.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// havePytest skips the test when no interpreter here has pytest and xdist.
+func havePytest(t *testing.T) {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import pytest, xdist").Run(); err != nil {
+		t.Skip("no /usr/bin/python3 with pytest and pytest-xdist (apt-get install python3-pytest python3-pytest-xdist)")
+	}
+}
+
+// pytestFixture copies a fixture suite into a temporary directory (pytest
+// writes caches and the rendezvous files there) and returns it.
+func pytestFixture(t *testing.T, rel string) string {
+	t.Helper()
+	src, err := filepath.Abs(filepath.Join("..", "..", "testdata", "pytest", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), filepath.Base(rel))
+	if out, err := exec.Command("cp", "-r", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("copy %s: %v\n%s", rel, err, out)
+	}
+	return dst
+}
+
+// pytestEnv is the environment of a fixture run: the rendezvous directory
+// of the hanging fixtures, and the Debian interpreter first on PATH.
+func pytestEnv(t *testing.T) []string {
+	return []string{"HANG_DIR=" + t.TempDir(), "PATH=/usr/bin:" + os.Getenv("PATH")}
+}
+
+// TestE2EPytestFlockDeadlock: two tests on two xdist workers deadlock on
+// two flock files in opposite order. Both are reported within the stall,
+// each with its worker, the line it waits on, what it waits for and who
+// holds it; --kill-after ends both workers (xdist replaces them) and the
+// run ends with exit 3; xdist's crash reports do not count as failures.
+func TestE2EPytestFlockDeadlock(t *testing.T) {
+	havePytest(t)
+	t.Parallel()
+	dir := pytestFixture(t, "hang/flock_deadlock")
+	r := runHangdogEnv(t, dir, pytestEnv(t), "pytest", "--stall", "3s", "--kill-after", "8s", "--", "-n", "2", "-p", "no:cacheprovider")
+	if r.code != 3 || r.report == nil || r.report.Runner != "pytest" || r.report.Reason != "hung" {
+		t.Fatalf("exit %d, report %+v", r.code, r.report)
+	}
+	if n := len(r.report.Hangs); n != 2 {
+		t.Fatalf("%d hangs, want 2", n)
+	}
+	units := map[string]bool{}
+	for _, c := range []struct{ test, file, holds, waits string }{
+		{"test_migrate_up.py::test_migrate_up", "test_migrate_up.py", "schema.lock", "data.lock"},
+		{"test_migrate_down.py::test_migrate_down", "test_migrate_down.py", "data.lock", "schema.lock"},
+	} {
+		h := findHang(t, r, c.test)
+		units[h.Unit] = true
+		if !strings.HasPrefix(h.Unit, "gw") || h.Phase != "call" || h.Package != c.file || h.Location != c.file+":24" || h.Verdict != "stuck" || !h.Killed || h.Capture != "snapshot" {
+			t.Errorf("%s: unit %q package %q phase %q location %q verdict %q killed %v capture %q", c.test, h.Unit, h.Package, h.Phase, h.Location, h.Verdict, h.Killed, h.Capture)
+		}
+		if !strings.Contains(h.State, "flock") || !strings.Contains(h.State, c.waits) {
+			t.Errorf("%s: state %q", c.test, h.State)
+		}
+		for _, want := range []string{"holds " + c.holds, "waits for " + c.waits, "a lock-order deadlock between two workers"} {
+			if !strings.Contains(h.Summary, want) {
+				t.Errorf("%s: summary %q lacks %q", c.test, h.Summary, want)
+			}
+		}
+		if len(h.Goroutines) == 0 || h.Goroutines[0].Role != "test" || h.Artifacts["dump"] == "" || h.Artifacts["final_dump"] == "" {
+			t.Errorf("%s: threads %+v artifacts %v", c.test, h.Goroutines, h.Artifacts)
+		}
+	}
+	if len(units) != 2 {
+		t.Errorf("both hangs on one worker: %v", units)
+	}
+	if tt := r.report.Totals; tt.Hung != 2 || tt.Failed != 0 || tt.Passed != 0 {
+		t.Errorf("totals %+v", tt)
+	}
+	for _, want := range []string{"STALL gw", "HANG gw", "KILL gw", "2 hung in"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if !strings.Contains(r.stdout, "worker 'gw") || !strings.Contains(r.stdout, "crashed while running") {
+		t.Errorf("pytest's own output did not pass through:\n%s", r.stdout)
+	}
+}
+
+// TestE2EPytestPlain: without xdist the one process is the unit "main"; a
+// lock taken twice by one thread is named as such.
+func TestE2EPytestPlain(t *testing.T) {
+	havePytest(t)
+	t.Parallel()
+	dir := pytestFixture(t, "hang/plain_hang")
+	r := runHangdogEnv(t, dir, pytestEnv(t), "pytest", "--stall", "3s", "--kill-after", "5s", "--", "-p", "no:cacheprovider")
+	if r.code != 3 || r.report == nil {
+		t.Fatalf("exit %d", r.code)
+	}
+	h := findHang(t, r, "test_plain.py::test_register_twice")
+	if h.Unit != "main" || h.Location != "test_plain.py:8" || !strings.Contains(h.Summary, "acquired twice by one thread") || !h.Killed {
+		t.Errorf("hang %+v", h)
+	}
+}
+
+// TestE2EPytestTotals: a suite that does not hang has pytest's own totals
+// (as its summary line counts them), its output passes through unchanged,
+// a slow test that prints its progress (captured by pytest, or with -s)
+// is never reported, and a failed run exits 1.
+func TestE2EPytestTotals(t *testing.T) {
+	havePytest(t)
+	t.Parallel()
+	for _, extra := range [][]string{{"-q"}, {"-q", "-s"}, {"-q", "-n", "2"}} {
+		t.Run(strings.Join(extra, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := pytestFixture(t, "pass")
+			env := append(pytestEnv(t), "HANGDOG_FIXTURE_SLOW=5", "HANGDOG_FIXTURE_SILENT=0.3")
+			args := append([]string{"pytest", "--stall", "2s", "--", "-p", "no:cacheprovider"}, extra...)
+			r := runHangdogEnv(t, dir, env, args...)
+			if r.code != 1 || r.report == nil || r.report.Reason != "failed" {
+				t.Fatalf("exit %d", r.code)
+			}
+			tt := r.report.Totals
+			if tt.Passed != 9 || tt.Failed != 1 || tt.Skipped != 1 || tt.Errors != 2 || tt.XFailed != 1 || tt.XPassed != 1 || tt.Hung != 0 {
+				t.Errorf("totals %+v, want pytest's 1 failed, 9 passed, 1 skipped, 1 xfailed, 1 xpassed, 2 errors", tt)
+			}
+			if len(r.report.Hangs) != 0 || len(r.report.Slow) != 0 || strings.Contains(r.stderr, "STALL") {
+				t.Errorf("a test under or making progress was reported:\n%s", r.stderr)
+			}
+			if !strings.Contains(r.stdout, "1 failed, 9 passed, 1 skipped, 1 xfailed, 1 xpassed, 2 errors in ") {
+				t.Errorf("pytest's summary line missing from the output:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestE2EPytestUsage: Go-only flags, a --python without pytest and
+// --python outside hangdog pytest are usage errors (exit 2), found before
+// anything runs.
+func TestE2EPytestUsage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pytest", "--no-agent"}, "--no-agent: for go test runs only"},
+		{[]string{"pytest", "--format", "dots"}, "--format: for go test runs only"},
+		{[]string{"pytest", "--python", "/bin/true"}, "--python /bin/true"},
+		{[]string{"--python", "python3"}, "unknown flag: --python"},
+	} {
+		r := runHangdog(t, dir, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q (want 2 and %q)", c.args, r.code, r.stderr, c.want)
+		}
+	}
+}
