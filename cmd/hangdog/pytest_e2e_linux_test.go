@@ -164,3 +164,69 @@ func TestE2EPytestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EPytestResume: without xdist, stopping the hung test ends the
+// session; the two tests after it run in a second pytest, and the report
+// has every test: 2 passed, 1 failed, 1 hung, exit 3.
+func TestE2EPytestResume(t *testing.T) {
+	havePytest(t)
+	t.Parallel()
+	dir := pytestFixture(t, "resume")
+	r := runHangdogEnv(t, dir, pytestEnv(t), "pytest", "--stall", "2s", "--kill-after", "3s", "--", "-p", "no:cacheprovider", "-q")
+	if r.code != 3 || r.report == nil {
+		t.Fatalf("exit %d", r.code)
+	}
+	rep := r.report
+	if tt := rep.Totals; tt.Passed != 2 || tt.Failed != 1 || tt.Hung != 1 {
+		t.Errorf("totals %+v, want 2 passed, 1 failed, 1 hung", tt)
+	}
+	if len(rep.Hangs) != 1 || rep.Hangs[0].Test != "test_resume.py::test_hangs" || !rep.Hangs[0].Killed {
+		t.Errorf("hangs %+v", rep.Hangs)
+	}
+	if rep.Resumed == nil || rep.Resumed.ExitCode != 1 || !strings.Contains(rep.Resumed.Why, "2 of 4 tests not run") {
+		t.Errorf("resumed %+v", rep.Resumed)
+	}
+	if !strings.Contains(r.stderr, "RESUME: ") || !strings.Contains(r.stdout, "1 failed, 1 passed, 2 deselected") {
+		t.Errorf("no resume in the output:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+// TestE2EPytestLoadscopeAgain: under --dist loadscope, xdist 3.1.0 gives a
+// crashed worker's whole scope, the hung test too, to its replacement.
+// hangdog stops a replacement that starts a reported test again at once,
+// so each hung test is reported once, and the run ends instead of
+// crashing worker after worker up to --max-worker-restart. (What xdist
+// then does is not always the same: it may run the rest, or its
+// controller may wait for ever, which is then reported as the
+// controller's hang and ended.)
+func TestE2EPytestLoadscopeAgain(t *testing.T) {
+	havePytest(t)
+	t.Parallel()
+	dir := pytestFixture(t, "hang/loadscope_flock")
+	r := runHangdogEnv(t, dir, pytestEnv(t), "pytest", "--stall", "3s", "--kill-after", "6s", "--", "-n", "2", "--dist", "loadscope", "-p", "no:cacheprovider")
+	if r.code != 3 || r.report == nil {
+		t.Fatalf("exit %d", r.code)
+	}
+	seen := map[string]bool{}
+	for _, h := range r.report.Hangs {
+		if h.Test == "" {
+			if h.Unit != "controller" {
+				t.Errorf("a hang of %s outside any test: %s", h.Unit, h.Summary)
+			}
+			continue
+		}
+		if seen[h.Test] {
+			t.Errorf("%s reported twice", h.Test)
+		}
+		seen[h.Test] = true
+		if h.Phase != "setup" || !strings.Contains(h.Summary, "lock-order deadlock") {
+			t.Errorf("hang %s: phase %q summary %q", h.Test, h.Phase, h.Summary)
+		}
+	}
+	if !seen["test_scope.py::TestAlpha::test_alpha"] || !seen["test_scope.py::TestBeta::test_beta"] {
+		t.Errorf("hangs %v, want both tests", seen)
+	}
+	if strings.Contains(r.stdout, "maximum crashed workers reached") {
+		t.Errorf("xdist ran out of workers:\n%s", r.stdout)
+	}
+}

@@ -70,6 +70,21 @@ type Report struct {
 	BuildFailures  []string      `json:"build_failures,omitempty"`
 	ArtifactsDir   string        `json:"artifacts_dir"`
 	Warnings       []string      `json:"warnings,omitempty"`
+	// Resumed says that a second run ran the tests a stopped run had left
+	// unrun (hangdog pytest without xdist); its results are in the totals,
+	// hangs and records above.
+	Resumed *Resume `json:"resumed,omitempty"`
+}
+
+// Resume is the second run of the tests a stopped run left unrun: why,
+// the arguments it ran with (the user's, plus the runner's deselection),
+// how it ended, where its artifacts are.
+type Resume struct {
+	Why          string   `json:"why"`
+	Args         []string `json:"args"`
+	ExitCode     int      `json:"exit_code"`
+	Reason       string   `json:"reason"`
+	ArtifactsDir string   `json:"artifacts_dir"`
 }
 
 // Totals counts tests by result. A hung test is counted only as hung.

@@ -222,3 +222,23 @@ type Packager interface {
 	// is called with the engine's lock held: it must not call back.
 	Package(unit, test string) string
 }
+
+// HangListener is an adapter that wants to know which tests were reported
+// as hung (pytest: a replacement worker that starts one again is stopped
+// at once instead of hanging a second time).
+type HangListener interface {
+	// Hung is called, without the engine's lock, once a hang of test (""
+	// for the unit itself) of unit has been reported.
+	Hung(unit, test string)
+}
+
+// Resumer is an adapter that can run, in a second run, the tests a run
+// that hangdog had to stop left unrun (pytest without xdist: killing the
+// hung test kills the whole session).
+type Resumer interface {
+	// ResumeArgs returns the user's arguments changed to run only the
+	// tests the run did not finish (its hangs excluded), and why a resume
+	// is needed; ok false when none is. dir is a private directory for
+	// the files the second run reads. Called after the run, once.
+	ResumeArgs(user []string, hangs []*report.Hang, dir string) (args []string, why string, ok bool)
+}

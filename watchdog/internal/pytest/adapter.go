@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 
 	"strings"
 	"sync"
@@ -57,8 +58,18 @@ type Adapter struct {
 	procs   map[int]*procInfo  // by pid, from hello and threads
 	units   map[string]*unitOf // by unit name (gw0…, MainUnit)
 	results Results
-	crashed map[string]bool // node ids xdist reported as crashed (when "???")
-	exit    *int            // the session's exitstatus (controller or main)
+	crashed map[string]bool   // node ids xdist reported as crashed (when "???")
+	hung    map[string]string // node ids reported as hung, and on which worker
+	// progress counts events; beaten is its value at the last tick.
+	progress, beaten int
+	// controller is the xdist controller's pid once it said hello, and
+	// controllerDone that its session ended.
+	controller     int
+	controllerDone bool
+	// A run without xdist: how many tests it collected, which finished.
+	mainCollected int
+	mainFinished  map[string]bool
+	exit          *int // the session's exitstatus (controller or main)
 }
 
 // procInfo is what the plugin said about one process.
@@ -82,12 +93,19 @@ type unitOf struct {
 	// out is the test's captured output as last seen (of outTest).
 	out     Output
 	outTest string
+	// worker: an xdist worker; collected and finished: its collection and
+	// its session are over. Between the two, a worker that runs no test
+	// waits for the controller's next tests: idle, not stalled.
+	worker, collected, finished bool
 }
 
 var (
-	_ core.Adapter  = (*Adapter)(nil)
-	_ core.Finisher = (*Adapter)(nil)
-	_ core.Worded   = (*Adapter)(nil)
+	_ core.Adapter      = (*Adapter)(nil)
+	_ core.Finisher     = (*Adapter)(nil)
+	_ core.Worded       = (*Adapter)(nil)
+	_ core.HangListener = (*Adapter)(nil)
+	_ core.Packager     = (*Adapter)(nil)
+	_ core.Resumer      = (*Adapter)(nil)
 )
 
 // Words implements core.Worded.
@@ -113,6 +131,7 @@ func New(o Options) *Adapter {
 		Runner: Runner{Interpreter: o.Interpreter, Module: o.Module, Terminal: o.Terminal, Columns: o.Columns, Environ: o.Env},
 		opts:   o, log: o.Logger,
 		procs: make(map[int]*procInfo), units: make(map[string]*unitOf), crashed: make(map[string]bool),
+		hung: make(map[string]string), mainFinished: make(map[string]bool),
 	}
 }
 
@@ -261,12 +280,37 @@ func (s *stream) outputBeats() {
 	}
 	s.a.mu.Lock()
 	var rs []running
+	var idle []string
+	busy := false
 	for name, u := range s.a.units {
+		switch {
+		case !u.worker || u.pid == 0 || u.finished || !proc.Alive(u.pid):
+		case u.test != "":
+			busy = true
+		case u.collected:
+			idle = append(idle, name)
+		default:
+			busy = true // collecting
+		}
 		if u.test != "" && u.pid != 0 {
 			rs = append(rs, running{name, u.test, u.pid})
 		}
 	}
+	moved := s.a.progress != s.a.beaten
+	s.a.beaten = s.a.progress
+	ctl := s.a.controller != 0 && !s.a.controllerDone
 	s.a.mu.Unlock()
+	// An idle worker waits for the controller's next tests: its quiet is
+	// the controller's, not its own. The controller is a unit of its own
+	// that makes progress while any worker is busy (its stalls are its
+	// workers') or any process wrote an event; when every worker is idle
+	// and nothing happens, the controller is what is stuck.
+	for _, name := range idle {
+		s.sink.Event(core.Event{Unit: name, Action: "idle"})
+	}
+	if ctl && (busy || moved) {
+		s.sink.Event(core.Event{Unit: ControllerUnit, Action: "controller"})
+	}
 	// Output on pytest's own stdout (-s, --capture=no) is the running
 	// test's in a run without xdist (workers' output never reaches it).
 	if n := s.copied.Load(); n != s.seen {
@@ -307,11 +351,35 @@ type eventSink struct{ s *stream }
 
 func (es eventSink) Core(e core.Event) { es.s.sink.Event(e) }
 
-func (es eventSink) Event(e *Event) { es.s.a.observe(e) }
+func (es eventSink) Event(e *Event) {
+	if e.Kind == KindSessionFinish && e.Role == RoleController {
+		// The controller's unit (see outputBeats) ends with its session.
+		defer es.s.sink.Event(core.Event{Unit: ControllerUnit, Action: core.ActionPass})
+	}
+	if again := es.s.a.observe(e); again != "" {
+		// A replacement worker started a test that hung before: it would
+		// hang again, and xdist would replace this worker too, up to
+		// --max-worker-restart times. Stop it at once.
+		es.s.a.host.Say(fmt.Sprintf("hangdog: %s starts %s again, which already hung on %s; stopping %s at once", e.Unit, e.NodeID, again, e.Unit))
+		es.s.a.log.Info("hung test started again", zap.String("worker", e.Unit), zap.String("test", e.NodeID), zap.Int("pid", e.PID))
+		_ = proc.KillTree(e.PID)
+	}
+}
+
+// Hung implements core.HangListener.
+func (a *Adapter) Hung(unit, test string) {
+	if test == "" {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.hung[test] = unit
+}
 
 // observe keeps what the adapter needs of an event: processes, what runs
-// on each unit, the queues, the results.
-func (a *Adapter) observe(e *Event) {
+// on each unit, the queues, the results. It returns the worker a test
+// hung on before when another worker starts it again.
+func (a *Adapter) observe(e *Event) (again string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.results.Add(e)
@@ -324,19 +392,32 @@ func (a *Adapter) observe(e *Event) {
 	if e.Role != "" {
 		pi.role = e.Role
 	}
+	a.progress++
 	u := a.unit(e.Unit)
-	if pi.role != RoleController {
-		u.pid = e.PID
-	}
+	u.pid = e.PID
+	u.worker = pi.role == RoleWorker
 	switch e.Kind {
 	case KindHello:
 		pi.signal, pi.stacks, pi.rootdir = e.Signal, e.Stacks, e.RootDir
+		if pi.role == RoleController {
+			a.controller = e.PID
+		}
 		if e.RootDir != "" && a.Runner.RootDir == "" {
 			a.Runner.RootDir = e.RootDir
 		}
 	case KindThreads:
 		pi.threads = e.Threads
+	case KindCollected:
+		if pi.role == RoleWorker {
+			u.collected = true
+		}
+		if pi.role == RoleMain {
+			a.mainCollected = e.Count
+		}
 	case KindStart:
+		if w, ok := a.hung[e.NodeID]; ok && w != e.Unit && pi.role == RoleWorker {
+			again = w
+		}
 		u.test, u.phase, u.fixture, u.fixtureScope = e.NodeID, "", "", ""
 		if len(u.queued) > 0 && u.queued[0] == e.NodeID {
 			u.queued = u.queued[1:]
@@ -352,6 +433,9 @@ func (a *Adapter) observe(e *Event) {
 			u.fixture, u.fixtureScope = "", ""
 		}
 	case KindFinish:
+		if pi.role == RoleMain {
+			a.mainFinished[e.NodeID] = true
+		}
 		if u.test == e.NodeID {
 			u.test, u.phase, u.fixture, u.fixtureScope = "", "", "", ""
 		}
@@ -371,11 +455,18 @@ func (a *Adapter) observe(e *Event) {
 			a.crashed[e.NodeID] = true
 		}
 	case KindSessionFinish:
+		if pi.role == RoleWorker {
+			u.finished = true
+		}
+		if pi.role == RoleController {
+			a.controllerDone = true
+		}
 		if pi.role != RoleWorker && e.ExitStatus != nil {
 			x := *e.ExitStatus
 			a.exit = &x
 		}
 	}
+	return again
 }
 
 func (a *Adapter) unit(name string) *unitOf {
@@ -390,7 +481,7 @@ func (a *Adapter) unit(name string) *unitOf {
 // workerOf is a unit's name in a WorkerState ("" for the run without
 // xdist).
 func workerOf(unit string) string {
-	if unit == MainUnit {
+	if unit == MainUnit || unit == ControllerUnit {
 		return ""
 	}
 	return unit
@@ -545,8 +636,12 @@ func (a *Adapter) Finish(rep *report.Report, waitErr error) (int, string, bool) 
 			t.Failed--
 		}
 	}
+	ctl := a.controller != 0
 	a.mu.Unlock()
 	rep.Totals.Passed, rep.Totals.Failed, rep.Totals.Skipped = t.Passed, t.Failed, t.Skipped
+	if ctl && rep.Totals.Packages > 0 {
+		rep.Totals.Packages-- // the controller's unit runs no test: not a worker
+	}
 	rep.Totals.Errors, rep.Totals.XFailed, rep.Totals.XPassed = t.Error, t.XFailed, t.XPassed
 	status := 0
 	switch {
@@ -576,4 +671,58 @@ func (a *Adapter) Package(_ string, test string) string {
 		return test[:i]
 	}
 	return ""
+}
+
+// ResumeArgs implements core.Resumer: a run without xdist whose one
+// process hangdog stopped at a hang leaves the tests after the hung one
+// unrun; they run in a second pytest that deselects every test that
+// finished and every hung one (the plugin's --hangdog-deselect-from).
+func (a *Adapter) ResumeArgs(user []string, hangs []*report.Hang, dir string) ([]string, string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var killed []string
+	for _, h := range hangs {
+		if h.Unit == MainUnit && h.Killed {
+			killed = append(killed, h.Test)
+		}
+	}
+	if len(killed) == 0 || a.exit != nil {
+		return nil, "", false // no stop by hangdog, or the session ended by itself
+	}
+	skip := make(map[string]bool, len(a.mainFinished)+len(killed))
+	for id := range a.mainFinished {
+		skip[id] = true
+	}
+	for _, id := range killed {
+		if id != "" {
+			skip[id] = true
+		}
+	}
+	if a.mainCollected > 0 && len(skip) >= a.mainCollected {
+		return nil, "", false // nothing left
+	}
+	ids := make([]string, 0, len(skip))
+	for id := range skip {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	path := filepath.Join(dir, "deselect.txt")
+	if err := os.WriteFile(path, []byte(strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
+		a.host.Warn(fmt.Sprintf("pytest: resume: %v", err))
+		return nil, "", false
+	}
+	left := a.mainCollected - len(skip)
+	why := fmt.Sprintf("stopping %s ended the session with %d of %d tests not run", strings.Join(nonEmpty(killed), ", "), left, a.mainCollected)
+	return ResumeArgs(user, path), why, true
+}
+
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s == "" {
+			s = "the session"
+		}
+		out = append(out, s)
+	}
+	return out
 }

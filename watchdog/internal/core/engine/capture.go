@@ -252,6 +252,11 @@ func (e *engine) captureBinary(pkg string, bin proc.Process, tests []string, pha
 	}
 	e.writeHangArtifacts(pkg, hangs)
 	e.printHangs(hangs)
+	if l, ok := e.a.(core.HangListener); ok {
+		for _, h := range hangs {
+			l.Hung(pkg, h.Test)
+		}
+	}
 	if !snap.Stopped {
 		fmt.Fprintf(e.stderr, "hangdog: %s keeps running; it is stopped if it makes no progress for %s (--kill-after)\n", pkg, e.killAfter(hangs))
 	}

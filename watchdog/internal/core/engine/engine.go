@@ -283,6 +283,7 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 	if e.opts.RerunHung && ctx.Err() == nil {
 		e.rerunHung(ctx)
 	}
+	resumed := e.resume(ctx)
 	close(stopWatch)
 	<-watchDone
 
@@ -378,6 +379,9 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 		if code, reason, ok := f.Finish(rep, waitErr); ok {
 			rep.ExitCode, rep.Reason = code, reason
 		}
+	}
+	if resumed != nil {
+		e.mergeResumed(rep, resumed)
 	}
 	return rep, nil
 }

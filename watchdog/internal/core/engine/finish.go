@@ -31,7 +31,7 @@ func (e *engine) finish(run *report.Run) error {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("status line: %v", err))
 		}
 	}
-	if rep.ExitCode != ExitUsage && !e.empty { // an empty input is one line, said by the caller
+	if rep.ExitCode != ExitUsage && !e.empty && !e.opts.nested { // an empty input is one line, said by the caller
 		e.printSummary(rep)
 	}
 	warn := func(what string, err error) {

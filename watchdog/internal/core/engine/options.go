@@ -69,6 +69,10 @@ type Options struct {
 
 	// NewAdapter returns a fresh adapter for a rerun of one test.
 	NewAdapter func() core.Adapter
+
+	// nested is a run inside another (a resume): its closing lines are
+	// the outer run's.
+	nested bool
 }
 
 func (o *Options) stall() time.Duration {
