@@ -230,3 +230,53 @@ func TestE2EPytestLoadscopeAgain(t *testing.T) {
 		t.Errorf("xdist ran out of workers:\n%s", r.stdout)
 	}
 }
+
+// TestE2EPytestHangs: every other way a fixture suite under
+// testdata/pytest/hang really hangs, through the real binary: the hung
+// test, its phase, the line it waits on and the summary line.
+func TestE2EPytestHangs(t *testing.T) {
+	havePytest(t)
+	t.Parallel()
+	for _, c := range []struct {
+		fixture     string
+		args        []string
+		test, phase string
+		location    string
+		summary     []string
+		verdict     string
+	}{
+		{"socket_wait", []string{"-n", "2", "--dist", "loadfile"}, "test_client.py::test_client", "call", "test_client.py:15",
+			[]string{"waits in recv on a TCP connection 127.0.0.1:", "whose other end is test_server (gw"}, "stuck"},
+		{"sqlite_busy", []string{"-n", "2", "--dist", "loadfile"}, "test_insert.py::test_insert", "call", "test_insert.py:13",
+			[]string{"waits in sqlite's busy handler for app.db", "locked by test_writer (gw"}, "stuck"},
+		{"child_never_exits", []string{"-n", "2"}, "test_child.py::test_child", "call", "test_child.py:7",
+			[]string{"waits for child ", "(sleep 86400)"}, "stuck"},
+		{"thread_deadlock", nil, "test_threads.py::test_two_threads", "call", "test_threads.py:29",
+			[]string{"a lock-order deadlock between 2 threads of the test"}, "stuck"},
+		{"busy_loop", []string{"-n", "2"}, "test_spin.py::test_spin", "call", "test_spin.py:7",
+			[]string{"is spinning at test_spin.py:7"}, "spinning"},
+		{"teardown_join", nil, "test_teardown.py::test_uses_background", "teardown", "test_teardown.py:21",
+			[]string{"in teardown of fixture background, joins a thread", "thread poller sleeps in a loop"}, "stuck"},
+		{"queued_behind", []string{"-n", "2", "--dist", "loadfile"}, "test_queue.py::test_wait_for_report", "call", "test_queue.py:10",
+			[]string{"sleeps in a loop at test_queue.py:10", "queued behind it on gw", "test_queue.py::test_create_report"}, ""},
+	} {
+		t.Run(c.fixture, func(t *testing.T) {
+			t.Parallel()
+			dir := pytestFixture(t, "hang/"+c.fixture)
+			args := append([]string{"pytest", "--stall", "5s", "--kill-after", "8s", "--", "-p", "no:cacheprovider"}, c.args...)
+			r := runHangdogEnv(t, dir, pytestEnv(t), args...)
+			if r.code != 3 || r.report == nil {
+				t.Fatalf("exit %d", r.code)
+			}
+			h := findHang(t, r, c.test)
+			if string(h.Phase) != c.phase || h.Location != c.location || (c.verdict != "" && h.Verdict != c.verdict) {
+				t.Errorf("phase %q location %q verdict %q, want %q %q %q", h.Phase, h.Location, h.Verdict, c.phase, c.location, c.verdict)
+			}
+			for _, s := range c.summary {
+				if !strings.Contains(h.Summary, s) {
+					t.Errorf("summary %q lacks %q", h.Summary, s)
+				}
+			}
+		})
+	}
+}
