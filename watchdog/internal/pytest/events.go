@@ -21,7 +21,7 @@ import (
 //   - finish ends the test: ActionFail when one of its reports failed (an
 //     error in setup or teardown too), else ActionSkip when its setup or
 //     call was skipped (xfailed included), else ActionPass; Elapsed is the
-//     sum of its reports' durations. The process that ran the test says
+//     finish line's duration (the sum of all its reports'). The process that ran the test says
 //     so at once, in its own file; under xdist the controller's reports
 //     are the run's totals (results.go), not the tracker's.
 //   - Under xdist the controller's worker_down ends the worker's unit
@@ -131,6 +131,9 @@ func (m *mapper) core(e *Event, sink Sink) {
 			r.Action = core.ActionSkip
 		}
 		r.Elapsed = t.elapsed
+		if e.Duration > 0 {
+			r.Elapsed = e.Duration // every report's, passed setups and teardowns too
+		}
 		sink.Core(r)
 	case KindSessionFinish:
 		u.exit = e.ExitStatus
