@@ -1,6 +1,8 @@
 package pytest
 
 import (
+	"sort"
+
 	"github.com/hangdog/hangdog/watchdog/internal/core"
 )
 
@@ -30,6 +32,9 @@ import (
 //     a test still running there fails with the error as its output; a
 //     crashed worker's report (when "???") fails its test if the worker
 //     had not ended it, starting it first if it never started.
+//   - The controller's session_finish ends every worker's unit not ended
+//     yet (xdist stops its workers without a worker_down after -x,
+//     --maxfail or Ctrl-C).
 //   - Without xdist, session_finish ends MainUnit the same way.
 //
 // Each Event's Time is the writer's clock.
@@ -150,6 +155,19 @@ func (m *mapper) core(e *Event, sink Sink) {
 // controller maps the controller's events about its workers.
 func (m *mapper) controller(e *Event, sink Sink) {
 	switch e.Kind {
+	case KindSessionFinish:
+		// xdist tears its workers down before this line without a
+		// worker_down when the run stops early (-x, --maxfail, Ctrl-C).
+		var names []string
+		for name, u := range m.units {
+			if !u.done {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			m.endUnit(name, m.units[name], "", e, sink)
+		}
 	case KindWorkerDown:
 		if e.Node == "" {
 			return

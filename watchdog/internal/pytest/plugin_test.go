@@ -433,3 +433,27 @@ func TestPluginWorkerCrash(t *testing.T) {
 	}
 	checkCore(t, res, want, 1, 3)
 }
+
+// TestPluginStopEarly: with -x under xdist the controller stops its
+// workers without worker_down events; its session's end still ends every
+// worker's unit.
+func TestPluginStopEarly(t *testing.T) {
+	in := python(t)
+	needXdist(t, in)
+	res := runPytest(t, fixture(t, "pass"), []string{"-p", "no:cacheprovider", "-n", "2", "-x"}, runOpts{env: quick})
+	if res.exit != PytestInterrupted {
+		t.Fatalf("exit %d\n%s%s", res.exit, res.stdout, res.stderr)
+	}
+	ended := map[string]bool{}
+	for _, e := range res.core {
+		if e.Test == "" && e.Action.Ended() {
+			if ended[e.Unit] {
+				t.Errorf("unit %s ended twice", e.Unit)
+			}
+			ended[e.Unit] = true
+		}
+	}
+	if !ended["gw0"] || !ended["gw1"] || len(ended) != 2 {
+		t.Errorf("units ended: %v", ended)
+	}
+}
