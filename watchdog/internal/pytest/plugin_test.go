@@ -460,3 +460,35 @@ func TestPluginStopEarly(t *testing.T) {
 		t.Errorf("units ended: %v", ended)
 	}
 }
+
+// TestPluginPendingFallback: without reading xdist's scheduler, the
+// controller writes each worker's first block under --dist load, computed
+// as xdist 3.1.0 computes it: the tests each worker then starts first.
+func TestPluginPendingFallback(t *testing.T) {
+	in := python(t)
+	needXdist(t, in)
+	res := runPytest(t, fixture(t, "pass"), []string{"-p", "no:cacheprovider", "-n", "2"}, runOpts{env: append([]string{"HANGDOG_PYTEST_XDIST_FALLBACK=1"}, quick...)})
+	if res.exit != PytestFailed {
+		t.Fatalf("exit %d\n%s%s", res.exit, res.stdout, res.stderr)
+	}
+	blocks := map[string][]string{}
+	for _, e := range res.kinds(KindPending) {
+		if e.Source != "fallback" || blocks[e.Node] != nil {
+			t.Errorf("pending %+v", e)
+		}
+		blocks[e.Node] = e.NodeIDs
+	}
+	firsts := map[string][]string{}
+	for _, e := range res.kinds(KindStart) {
+		firsts[e.Unit] = append(firsts[e.Unit], e.NodeID)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("blocks %v", blocks)
+	}
+	for node, block := range blocks {
+		// 14 tests on 2 workers: c = max(14//2//4, 2) = 2.
+		if len(block) != 2 || len(firsts[node]) < 2 || strings.Join(firsts[node][:2], " ") != strings.Join(block, " ") {
+			t.Errorf("%s: block %q, first tests run %q", node, block, firsts[node])
+		}
+	}
+}

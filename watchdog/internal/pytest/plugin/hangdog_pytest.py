@@ -573,7 +573,7 @@ def _node_collected(rec, node, ids):
         return
     if dist != "load":
         return
-    n = len(rec.ready) or 1
+    n = len(_config.getoption("tx", None) or ()) or len(rec.ready) or 1  # the workers asked for
     k = rec.ready.index(name) if name in rec.ready else 0
     if len(ids) < 2 * n:
         block = list(ids)[k::n]
@@ -597,6 +597,11 @@ def _version_tuple(v):
 
 
 def _scheduler_readable():
+    # HANGDOG_PYTEST_XDIST_FALLBACK=1 never reads xdist's scheduler (an
+    # escape hatch should a release within the known range change it; the
+    # tests use it to check the fallback).
+    if os.environ.get("HANGDOG_PYTEST_XDIST_FALLBACK") == "1":
+        return False
     v = _xdist_version()
     if v is None:
         return False
