@@ -44,6 +44,7 @@ func TestPluginEvents(t *testing.T) {
 		{"n0", []string{"-n", "0"}, 0, false},
 		{"plain-no-xdist", []string{"-p", "no:xdist"}, 0, false},
 		{"n2-load", []string{"-n", "2"}, 2, false},
+		{"n-auto", []string{"-n", "auto"}, -1, false}, // as many workers as CPUs
 		{"n2-loadscope", []string{"-n", "2", "--dist", "loadscope"}, 2, false},
 		{"n2-loadfile", []string{"-n", "2", "--dist", "loadfile"}, 2, false},
 		{"n2-loadgroup", []string{"-n", "2", "--dist", "loadgroup"}, 2, false},
@@ -69,7 +70,14 @@ func TestPluginEvents(t *testing.T) {
 			if res.exit != PytestFailed {
 				t.Fatalf("exit %d, want 1\n%s\n%s", res.exit, res.stdout, res.stderr)
 			}
-			checkPassSuite(t, res, c.workers, c.each)
+			workers := c.workers
+			if workers < 0 {
+				workers = len(res.kinds(KindWorkerReady))
+				if workers == 0 {
+					t.Fatal("no worker")
+				}
+			}
+			checkPassSuite(t, res, workers, c.each)
 		})
 	}
 }
@@ -354,12 +362,13 @@ func checkPending(t *testing.T, res *run) {
 			}
 		}
 	}
-	if len(nodes) != 2 {
-		t.Errorf("pending for %v, want both workers", nodes)
+	workers := len(res.kinds(KindWorkerReady))
+	if len(nodes) != workers {
+		t.Errorf("pending for %v, want all %d workers", nodes, workers)
 	}
 	downs := res.kinds(KindWorkerDown)
-	if len(downs) != 2 {
-		t.Errorf("%d worker_down events, want 2", len(downs))
+	if len(downs) != workers {
+		t.Errorf("%d worker_down events, want %d", len(downs), workers)
 	}
 	for _, e := range downs {
 		if e.Error != "" {
