@@ -88,6 +88,10 @@ class _Recorder:
         self.ready = []  # workers in the order they became ready
         self.fallback_done = set()
 
+    def set_worker(self, worker, role):
+        self.worker, self.role = worker, role
+        self.head = '"pid":%d,"worker":%s,' % (self.pid, _q(worker))
+
     def emit(self, ev, **fields):
         if self.forked:
             return  # a forked child: the file is its parent's
@@ -224,23 +228,28 @@ def _xdist_version():
         return None
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_configure(config):
-    global _rec, _config
-    if _DIR is None or _rec is not None:
-        return
-    try:
-        worker = ""
-        if hasattr(config, "workerinput"):
-            worker = str(config.workerinput.get("workerid", "?"))
-        rec = _Recorder(_DIR, worker, _role(config))
-    except Exception:  # noqa: BLE001 - no event file: nothing to record into
-        return
-    _rec = rec
-    _config = config
+def _boot(rec):
+    """At import (-p imports the plugin before any conftest.py is loaded):
+    the snapshot signal, the boot line, the thread table; so that a process
+    stuck importing a conftest.py or collecting can be dumped."""
+    rec.register_signal()
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_forked)
-    _safe("pytest_configure", _configure, config)
+    rec.emit(
+        "boot",
+        ppid=os.getppid(),
+        signal=rec.sig,
+        signal_error=rec.sig_error,
+        stacks=rec.stacks_path if rec.sig is not None else None,
+    )
+    rec.check_threads()
+    # A thread started later writes the table again as it starts: a test that
+    # starts threads and hangs would otherwise leave them out of it. Only
+    # when no one else uses threading's profile hook (coverage and profilers
+    # may); the hook removes itself from the thread at its first call.
+    getprofile = getattr(threading, "getprofile", None)
+    if getprofile is not None and getprofile() is None:
+        threading.setprofile(_thread_started)
 
 
 def _forked():
@@ -248,8 +257,36 @@ def _forked():
         _rec.forked = True
 
 
+def _thread_started(frame, event, arg):
+    sys.setprofile(None)
+    _safe("thread start", _Recorder.check_threads)
+
+
+if _DIR is not None:
+    try:
+        # xdist sets PYTEST_XDIST_WORKER before a worker imports its plugins;
+        # pytest_configure makes sure of the worker id and the role.
+        _rec = _Recorder(_DIR, os.environ.get("PYTEST_XDIST_WORKER", ""), "")
+    except Exception:  # noqa: BLE001 - no event file: nothing to record into
+        _rec = None
+    else:
+        _safe("import", _boot)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    global _config
+    if _rec is None or _config is not None:
+        return
+    _config = config
+    _safe("pytest_configure", _configure, config)
+
+
 def _configure(rec, config):
-    rec.register_signal()
+    worker = ""
+    if hasattr(config, "workerinput"):
+        worker = str(config.workerinput.get("workerid", "?"))
+    rec.set_worker(worker, _role(config))
     try:
         cwd = os.getcwd()
     except OSError:
@@ -274,18 +311,6 @@ def _configure(rec, config):
         stacks=rec.stacks_path if rec.sig is not None else None,
     )
     rec.check_threads()
-    # A thread started later writes the table again as it starts: a test that
-    # starts threads and hangs would otherwise leave them out of it. Only
-    # when no one else uses threading's profile hook (coverage and profilers
-    # may); the hook removes itself from the thread at its first call.
-    getprofile = getattr(threading, "getprofile", None)
-    if getprofile is not None and getprofile() is None:
-        threading.setprofile(_thread_started)
-
-
-def _thread_started(frame, event, arg):
-    sys.setprofile(None)
-    _safe("thread start", _Recorder.check_threads)
 
 
 def pytest_addoption(parser):
