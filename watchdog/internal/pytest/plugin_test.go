@@ -362,6 +362,32 @@ func checkPending(t *testing.T, res *run) {
 			}
 		}
 	}
+	// Replaying the queues: a drop never takes more than is queued, and
+	// every test ever queued on a worker runs there (no worker died).
+	ran := map[string]map[string]bool{}
+	for _, e := range res.kinds(KindStart) {
+		if ran[e.Unit] == nil {
+			ran[e.Unit] = map[string]bool{}
+		}
+		ran[e.Unit][e.NodeID] = true
+	}
+	queues := map[string][]string{}
+	for _, e := range pend {
+		q := queues[e.Node]
+		if e.NodeIDs != nil {
+			q = e.NodeIDs
+		} else if e.Drop > 0 && e.Drop <= len(q) {
+			q = q[e.Drop:]
+		} else {
+			t.Errorf("pending %s: drop %d of %d queued", e.Node, e.Drop, len(q))
+		}
+		queues[e.Node] = q
+		for _, id := range q {
+			if !ran[e.Node][id] {
+				t.Errorf("%s was queued on %s but did not run there", id, e.Node)
+			}
+		}
+	}
 	workers := len(res.kinds(KindWorkerReady))
 	if len(nodes) != workers {
 		t.Errorf("pending for %v, want all %d workers", nodes, workers)

@@ -83,8 +83,9 @@ class _Recorder:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
         self.fd = os.open(path, flags, 0o600)
         # Controller only: what was last written about each worker's queue.
-        self.pending = {}
         self.pending_key = {}
+        self.scopes_done = set()
+        self.dsession = None
         self.ready = []  # workers in the order they became ready
         self.fallback_done = set()
 
@@ -383,7 +384,6 @@ def pytest_runtest_logfinish(nodeid, location):
 
 def _logfinish(rec, nodeid, location):
     if rec.role == "controller":
-        _check_pending(rec)
         return
     rec.line('"ev":"finish","nodeid":%s,"duration":%r' % (_qid(rec, nodeid), rec.duration))
     rec.duration = 0.0
@@ -490,10 +490,11 @@ def _logreport(rec, report):
     # A passed setup or teardown is written by no one: pytest's summary does
     # not count it, and a worker's next line says the phase is over. Its
     # duration goes into the test's finish line.
-    rec.duration += float(getattr(report, "duration", 0) or 0)
     wasxfail = hasattr(report, "wasxfail")
     if report.when != "call" and report.outcome == "passed" and not wasxfail:
+        rec.duration += getattr(report, "duration", 0.0) or 0.0
         return
+    rec.duration += getattr(report, "duration", 0.0) or 0.0
     longrepr = _longrepr(report) if report.outcome != "passed" or wasxfail else ""
     if wasxfail and not longrepr:
         longrepr = _first_line(report.wasxfail)
@@ -621,23 +622,30 @@ def _version_tuple(v):
     return tuple(out)
 
 
+_readable = None  # _scheduler_readable's answer, once known
+
+
 def _scheduler_readable():
-    # HANGDOG_PYTEST_XDIST_FALLBACK=1 never reads xdist's scheduler (an
-    # escape hatch should a release within the known range change it; the
-    # tests use it to check the fallback).
-    if os.environ.get("HANGDOG_PYTEST_XDIST_FALLBACK") == "1":
-        return False
-    v = _xdist_version()
-    if v is None:
-        return False
-    return _KNOWN_XDIST[0] <= _version_tuple(v) < _KNOWN_XDIST[1]
+    global _readable
+    if _readable is None:
+        # HANGDOG_PYTEST_XDIST_FALLBACK=1 never reads xdist's scheduler (an
+        # escape hatch should a release within the known range change it;
+        # the tests use it to check the fallback).
+        v = _xdist_version()
+        _readable = (
+            os.environ.get("HANGDOG_PYTEST_XDIST_FALLBACK") != "1"
+            and v is not None
+            and _KNOWN_XDIST[0] <= _version_tuple(v) < _KNOWN_XDIST[1]
+        )
+    return _readable
 
 
-def _queues(sched):
-    """Yields (worker, key, ids) for each worker: key is xdist's own record
-    of the worker's tests not yet completed (cheap to compare), ids a
-    function that turns it into node ids, in order (the first one runs);
-    None when the scheduler's shape is unknown."""
+def _queues(rec, sched):
+    """Returns (worker, key, ids) for each worker: key is cheap to compare
+    and changes with the worker's tests not yet completed (xdist's own list
+    of indices under load and each), ids a function that turns it into node
+    ids, in order (the first one runs); None when the scheduler's shape is
+    unknown."""
     n2p = getattr(sched, "node2pending", None)
     if isinstance(n2p, dict):
         coll = getattr(sched, "collection", None)
@@ -651,9 +659,18 @@ def _queues(sched):
         return out
     work = getattr(sched, "assigned_work", None)
     if isinstance(work, dict):
+        # loadscope, loadfile, loadgroup: {worker: {scope: {nodeid: done}}},
+        # completed scopes kept; a scope seen all done is not walked again.
         out = []
         for node, scopes in work.items():
-            ids = [nid for scope in scopes.values() for nid, done in scope.items() if not done]
+            ids = []
+            for scope in scopes.values():
+                if id(scope) in rec.scopes_done:
+                    continue
+                left = [nid for nid, done in scope.items() if not done]
+                if not left and len(scope):
+                    rec.scopes_done.add(id(scope))
+                ids.extend(left)
             out.append((node, ids, lambda ids=ids: ids))
         return out
     return None
@@ -661,28 +678,27 @@ def _queues(sched):
 
 def _check_pending(rec):
     """Writes each worker's queue when it changed: the whole list, or
-    ``drop: k`` when only its first k tests left it."""
+    ``drop: k`` when only its first k tests left it. Called at every
+    logstart the controller sees: a worker's queue changes when a test of
+    it completes, and that worker's next logstart follows."""
     if _config is None or not _scheduler_readable():
         return
-    dsession = _config.pluginmanager.getplugin("dsession")
-    sched = getattr(dsession, "sched", None)
+    if rec.dsession is None:
+        rec.dsession = _config.pluginmanager.getplugin("dsession")
+    sched = getattr(rec.dsession, "sched", None)
     if sched is None:
         return
-    queues = _queues(sched)
+    queues = _queues(rec, sched)
     if queues is None:
         return
     for node, key, to_ids in queues:
         name = _node_id(node)
-        if rec.pending_key.get(name) == key:
+        old = rec.pending_key.get(name)
+        if old == key:
             continue
         rec.pending_key[name] = list(key)
-        ids = to_ids()
-        old = rec.pending.get(name)
-        if old == ids:
-            continue
-        k = len(old) - len(ids) if old is not None else -1
-        if old is not None and k > 0 and old[k:] == ids:
-            rec.emit("pending", node=name, drop=k, source="xdist")
+        k = len(old) - len(key) if old is not None else -1
+        if k > 0 and old[k:] == key:
+            rec.line('"ev":"pending","node":%s,"drop":%d,"source":"xdist"' % (_q(name), k))
         else:
-            rec.emit("pending", node=name, nodeids=ids, source="xdist")
-        rec.pending[name] = ids
+            rec.emit("pending", node=name, nodeids=to_ids(), source="xdist")
