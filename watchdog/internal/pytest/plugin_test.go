@@ -42,7 +42,6 @@ func TestPluginEvents(t *testing.T) {
 		each    bool
 	}{
 		{"n0", []string{"-n", "0"}, 0, false},
-		{"plain-no-xdist", []string{"-p", "no:xdist"}, 0, false},
 		{"n2-load", []string{"-n", "2"}, 2, false},
 		{"n-auto", []string{"-n", "auto"}, -1, false}, // as many workers as CPUs
 		{"n2-loadscope", []string{"-n", "2", "--dist", "loadscope"}, 2, false},
