@@ -48,7 +48,7 @@ func Run(ctx context.Context, cfg Config) (*report.Run, error) {
 		if cfg.Terminal && cfg.Width != nil {
 			cols = cfg.Width()
 		}
-		return pytest.New(pytest.Options{Interpreter: interp, Module: cfg.PythonModule, Terminal: cfg.Terminal, Columns: cols, Env: cfg.Env, Logger: cfg.Logger})
+		return pytest.New(pytest.AdapterOptions{Interpreter: interp, Module: cfg.PythonModule, Terminal: cfg.Terminal, Columns: cols, Env: cfg.Env, Logger: cfg.Logger})
 	}
 	opts.Program = interp.Path
 	opts.NewAdapter = newAdapter

@@ -29,8 +29,8 @@ import (
 	"github.com/hangdog/hangdog/watchdog/report"
 )
 
-// Options configure an Adapter.
-type Options struct {
+// AdapterOptions configure an Adapter.
+type AdapterOptions struct {
 	// Interpreter runs pytest (FindInterpreter's); Module runs it as
 	// python -m pytest.
 	Interpreter *Interpreter
@@ -48,7 +48,7 @@ type Options struct {
 // Adapter is the pytest runner bound to one run. Make it with New.
 type Adapter struct {
 	Runner
-	opts Options
+	opts AdapterOptions
 	log  *zap.Logger
 	host core.Host
 	dir  string // the run's directory (hangdog's --dir)
@@ -120,7 +120,7 @@ func (a *Adapter) Words() core.Words {
 }
 
 // New returns an adapter for one run.
-func New(o Options) *Adapter {
+func New(o AdapterOptions) *Adapter {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}

@@ -47,7 +47,7 @@ func exit(n int) *int { return &n }
 // another worker is named (and the stream then stops it); the worker it
 // hung on, or a test never reported, is not.
 func TestAdapterAgain(t *testing.T) {
-	a := New(Options{})
+	a := New(AdapterOptions{})
 	a.Start(t.TempDir(), &nopHost{})
 	for _, e := range []*Event{
 		{PID: 10, Worker: "gw0", Unit: "gw0", Role: RoleWorker, Kind: KindHello},
@@ -71,7 +71,7 @@ func TestAdapterAgain(t *testing.T) {
 // beats; the controller beats while a worker is busy or events come, and
 // goes quiet when every worker idles and nothing happens.
 func TestAdapterBeats(t *testing.T) {
-	a := New(Options{})
+	a := New(AdapterOptions{})
 	a.Start(t.TempDir(), &nopHost{})
 	sink := &recSink{}
 	s := &stream{a: a, sink: sink, out: nil}
@@ -130,7 +130,7 @@ func TestAdapterBeats(t *testing.T) {
 // or had nothing left, does not.
 func TestAdapterResumeArgs(t *testing.T) {
 	mk := func() *Adapter {
-		a := New(Options{})
+		a := New(AdapterOptions{})
 		a.Start(t.TempDir(), &nopHost{})
 		for _, e := range []*Event{
 			{PID: 5, Unit: MainUnit, Role: RoleMain, Kind: KindHello},

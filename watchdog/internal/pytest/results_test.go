@@ -69,7 +69,6 @@ func TestResultsOfBrokenRuns(t *testing.T) {
 		{"collection-error", broken, nil, false, PytestInterrupted, ExitPytestInterrupted},
 		// xdist 3.1.0 runs the other tests after a collection error.
 		{"collection-error-n2", broken, []string{"-n", "2"}, true, PytestFailed, 1},
-		{"continue-on-collection-errors", broken, []string{"--continue-on-collection-errors"}, false, PytestFailed, 1},
 		{"continue-on-collection-errors-n2", broken, []string{"--continue-on-collection-errors", "-n", "2"}, true, PytestFailed, 1},
 		{"no-tests", empty, nil, false, PytestNoTests, ExitPytestNoTests},
 		{"usage-error", empty, []string{"--no-such-flag"}, false, PytestUsage, ExitPytestUsage},
