@@ -388,25 +388,32 @@ func (a *Adapter) observe(e *Event) (again string) {
 		pi = &procInfo{pid: e.PID}
 		a.procs[e.PID] = pi
 	}
+	if e.Kind == KindBoot || e.Kind == KindHello {
+		pi.signal, pi.stacks = e.Signal, e.Stacks
+	}
+	if e.Kind == KindThreads {
+		pi.threads = e.Threads
+	}
+	a.progress++
+	if e.Unit == "" {
+		return "" // a boot line: the process's unit is known from its hello on
+	}
 	pi.unit, pi.worker = e.Unit, e.Worker
 	if e.Role != "" {
 		pi.role = e.Role
 	}
-	a.progress++
 	u := a.unit(e.Unit)
 	u.pid = e.PID
 	u.worker = pi.role == RoleWorker
 	switch e.Kind {
 	case KindHello:
-		pi.signal, pi.stacks, pi.rootdir = e.Signal, e.Stacks, e.RootDir
+		pi.rootdir = e.RootDir
 		if pi.role == RoleController {
 			a.controller = e.PID
 		}
 		if e.RootDir != "" && a.Runner.RootDir == "" {
 			a.Runner.RootDir = e.RootDir
 		}
-	case KindThreads:
-		pi.threads = e.Threads
 	case KindCollected:
 		if pi.role == RoleWorker {
 			u.collected = true
@@ -423,14 +430,17 @@ func (a *Adapter) observe(e *Event) (again string) {
 			u.queued = u.queued[1:]
 		}
 	case KindPhase:
-		if e.State == "start" {
-			u.phase = e.When
-		}
+		// A phase lasts until the test's next line, and so does a
+		// fixture's setup or teardown (CONTRACT.md).
+		u.phase, u.fixture, u.fixtureScope = e.When, "", ""
 	case KindFixture:
-		if e.State == "start" {
-			u.fixture, u.fixtureScope = e.Name, e.Scope
-		} else {
+		u.fixture, u.fixtureScope = e.Name, e.Scope
+	case KindReport:
+		if pi.role != RoleController && e.NodeID == u.test {
 			u.fixture, u.fixtureScope = "", ""
+		}
+		if pi.role != RoleWorker && e.When == "???" && e.Outcome == "failed" {
+			a.crashed[e.NodeID] = true
 		}
 	case KindFinish:
 		if pi.role == RoleMain {
@@ -449,10 +459,6 @@ func (a *Adapter) observe(e *Event) (again string) {
 		// The first is the one running (or about to).
 		if len(q.queued) > 0 && q.queued[0] == q.test {
 			q.queued = q.queued[1:]
-		}
-	case KindReport:
-		if pi.role != RoleWorker && e.When == "???" && e.Outcome == "failed" {
-			a.crashed[e.NodeID] = true
 		}
 	case KindSessionFinish:
 		if pi.role == RoleWorker {
