@@ -124,7 +124,8 @@ func TestE2EPytestTotals(t *testing.T) {
 			t.Parallel()
 			dir := pytestFixture(t, "pass")
 			env := append(pytestEnv(t), "HANGDOG_FIXTURE_SLOW=5", "HANGDOG_FIXTURE_SILENT=0.3")
-			args := append([]string{"pytest", "--stall", "2s", "--", "-p", "no:cacheprovider"}, extra...)
+			junit := filepath.Join(t.TempDir(), "junit.xml")
+			args := append([]string{"pytest", "--stall", "2s", "--junitfile", junit, "--", "-p", "no:cacheprovider"}, extra...)
 			r := runHangdogEnv(t, dir, env, args...)
 			if r.code != 1 || r.report == nil || r.report.Reason != "failed" {
 				t.Fatalf("exit %d", r.code)
@@ -138,6 +139,17 @@ func TestE2EPytestTotals(t *testing.T) {
 			}
 			if !strings.Contains(r.stdout, "1 failed, 9 passed, 1 skipped, 1 xfailed, 1 xpassed, 2 errors in ") {
 				t.Errorf("pytest's summary line missing from the output:\n%s", r.stdout)
+			}
+			// JUnit names the tests as pytest's own --junitxml does.
+			x, err := os.ReadFile(junit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`classname="test_outcomes.TestGroup" name="test_in_class"`, `classname="test_outcomes" name="test_ids[c::d]"`,
+				`classname="test_timing" name="test_slow_with_progress"`} {
+				if !strings.Contains(string(x), want) {
+					t.Errorf("junit lacks %s:\n%s", want, x)
+				}
 			}
 		})
 	}

@@ -91,18 +91,21 @@ type suite struct {
 }
 
 type testcase struct {
-	name    string
-	time    float64
-	kind    string // "", "failure", "error", "skipped"
-	typ     string
-	message string
-	body    string
+	classname string // "" for the suite's name
+	name      string
+	time      float64
+	kind      string // "", "failure", "error", "skipped"
+	typ       string
+	message   string
+	body      string
 }
 
 func build(run *report.Run) []*suite {
 	var hangs []*report.Hang
+	pytest := false
 	if run.Report != nil {
 		hangs = run.Report.Hangs
+		pytest = run.Report.Runner == "pytest"
 	}
 	byPkg := map[string]*suite{}
 	var suites []*suite
@@ -130,6 +133,9 @@ func build(run *report.Run) []*suite {
 			s.start = t.Start
 		}
 		c := testcase{name: t.Test, time: t.ElapsedSeconds}
+		if pytest {
+			c.classname, c.name = pytestNames(t.Test)
+		}
 		switch t.Result {
 		case "pass":
 		case "skip":
@@ -206,7 +212,7 @@ func build(run *report.Run) []*suite {
 
 func findHang(hangs []*report.Hang, pkg, test string) *report.Hang {
 	for _, h := range hangs {
-		if h.Package == pkg && h.Test == test {
+		if (h.Package == pkg || h.Unit == pkg) && h.Test == test {
 			return h
 		}
 	}
@@ -347,7 +353,11 @@ func (s *suite) write(w *bufio.Writer) {
 	}
 	w.WriteString(">\n")
 	for _, c := range s.cases {
-		fmt.Fprintf(w, `    <testcase classname="%s" name="%s" time="%s"`, attr(s.name), attr(c.name), seconds(c.time))
+		class := c.classname
+		if class == "" {
+			class = s.name
+		}
+		fmt.Fprintf(w, `    <testcase classname="%s" name="%s" time="%s"`, attr(class), attr(c.name), seconds(c.time))
 		switch c.kind {
 		case "":
 			w.WriteString("></testcase>\n")
@@ -417,4 +427,31 @@ func writeCDATA(w *bufio.Writer, s string) {
 	w.WriteString("<![CDATA[")
 	w.WriteString(strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>"))
 	w.WriteString("]]>")
+}
+
+// pytestNames gives a pytest node id the classname and name pytest's own
+// --junitxml writes: "tests/test_db.py::TestDB::test_lock[sqlite]" is
+// classname "tests.test_db.TestDB", name "test_lock[sqlite]" (the file's
+// path with dots for slashes and no ".py", then its classes).
+func pytestNames(nodeid string) (classname, name string) {
+	parts := strings.Split(nodeid, "::")
+	// A parametrised id may hold "::" in its brackets: join them back.
+	for i := 0; i < len(parts)-1; i++ {
+		if strings.Count(parts[i], "[") > strings.Count(parts[i], "]") {
+			parts[i] += "::" + parts[i+1]
+			parts = append(parts[:i+1], parts[i+2:]...)
+			i--
+		}
+	}
+	var kept []string
+	for _, p := range parts {
+		if p != "()" {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) < 2 {
+		return "", nodeid
+	}
+	file := strings.TrimSuffix(strings.ReplaceAll(kept[0], "/", "."), ".py")
+	return strings.Join(append([]string{file}, kept[1:len(kept)-1]...), "."), kept[len(kept)-1]
 }

@@ -368,3 +368,22 @@ func TestErrorLinesMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestPytestNames: classname and name as pytest's own --junitxml writes
+// them (checked against pytest 7.2.1's output for the pass fixture suite).
+func TestPytestNames(t *testing.T) {
+	for id, want := range map[string][2]string{
+		"test_outcomes.py::test_fail":                    {"test_outcomes", "test_fail"},
+		"tests/test_db.py::TestDB::test_lock[sqlite]":    {"tests.test_db.TestDB", "test_lock[sqlite]"},
+		"test_outcomes.py::test_ids[c::d]":               {"test_outcomes", "test_ids[c::d]"},
+		"test_outcomes.py::test_ids[a/b]":                {"test_outcomes", "test_ids[a/b]"},
+		"test_outcomes.py::TestGroup::test_in_class":     {"test_outcomes.TestGroup", "test_in_class"},
+		"a/b/test_x.py::TestOuter::TestInner::test_deep": {"a.b.test_x.TestOuter.TestInner", "test_deep"},
+		"no_separator": {"", "no_separator"},
+	} {
+		c, n := pytestNames(id)
+		if c != want[0] || n != want[1] {
+			t.Errorf("pytestNames(%q) = %q, %q; want %q, %q", id, c, n, want[0], want[1])
+		}
+	}
+}
