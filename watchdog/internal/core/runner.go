@@ -242,3 +242,11 @@ type Resumer interface {
 	// the files the second run reads. Called after the run, once.
 	ResumeArgs(user []string, hangs []*report.Hang, dir string) (args []string, why string, ok bool)
 }
+
+// Collector is an adapter that knows how many tests the run will run
+// (pytest collects them all first): the status line's percent and ETA.
+type Collector interface {
+	// Collected is the number of tests the run collected; 0 while unknown.
+	// It is called with the engine's lock held: it must not call back.
+	Collected() int
+}

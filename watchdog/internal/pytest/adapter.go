@@ -66,6 +66,8 @@ type Adapter struct {
 	// controllerDone that its session ended.
 	controller     int
 	controllerDone bool
+	// total is the number of tests the run collected (the status line's).
+	total int
 	// A run without xdist: how many tests it collected, which finished.
 	mainCollected int
 	mainFinished  map[string]bool
@@ -106,6 +108,7 @@ var (
 	_ core.HangListener = (*Adapter)(nil)
 	_ core.Packager     = (*Adapter)(nil)
 	_ core.Resumer      = (*Adapter)(nil)
+	_ core.Collector    = (*Adapter)(nil)
 )
 
 // Words implements core.Worded.
@@ -418,8 +421,11 @@ func (a *Adapter) observe(e *Event) (again string) {
 		if pi.role == RoleWorker {
 			u.collected = true
 		}
+		if pi.role == RoleController && e.Count > a.total {
+			a.total = e.Count // every worker collects the whole suite
+		}
 		if pi.role == RoleMain {
-			a.mainCollected = e.Count
+			a.mainCollected, a.total = e.Count, e.Count
 		}
 	case KindStart:
 		if w, ok := a.hung[e.NodeID]; ok && w != e.Unit && pi.role == RoleWorker {
@@ -731,4 +737,11 @@ func nonEmpty(ss []string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Collected implements core.Collector.
+func (a *Adapter) Collected() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.total
 }

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hangdog/hangdog/watchdog/internal/core"
 	"github.com/hangdog/hangdog/watchdog/internal/ghactions"
 	"github.com/hangdog/hangdog/watchdog/internal/htmlreport"
 	"github.com/hangdog/hangdog/watchdog/internal/junit"
@@ -130,7 +131,10 @@ func (e *engine) updateStatus(now time.Time) {
 	if len(snap.Longest) > status.MaxLongest {
 		snap.Longest = snap.Longest[:status.MaxLongest]
 	}
-	if e.hist != nil {
+	if c, ok := e.a.(core.Collector); ok {
+		snap.Total = c.Collected()
+	}
+	if e.hist != nil && snap.Total == 0 {
 		snap.Total = e.hist.Len()
 		done := snap.Passed + snap.Failed + snap.Skipped + snap.Hung
 		if snap.Total > 0 && done > 0 && done < snap.Total {
