@@ -155,6 +155,15 @@ func TestHangFixtures(t *testing.T) {
 			for _, w := range ws {
 				wsByTest[w.Test] = w
 			}
+			for _, w := range ws {
+				if w.Test == "" {
+					continue
+				}
+				v, cpu := Verdict(DiagInput{Rootdir: rootdir, Workers: ws, Snapshot: snap}, w.Unit)
+				if want := map[bool]string{true: "spinning", false: "stuck"}[c.running]; v != want || (c.running && cpu <= 5) {
+					t.Errorf("%s: verdict %q (%.0f %% of a CPU), want %q", w.Test, v, cpu, want)
+				}
+			}
 			if *record {
 				recordDumps(t, c.name, snap)
 			}

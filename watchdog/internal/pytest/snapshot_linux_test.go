@@ -104,8 +104,8 @@ func BenchmarkSnapshot(b *testing.B) {
 			if n == "10" {
 				want = 1 + 10
 			}
-			r.waitFor(n+" workers' hello", func() bool { evs = r.events(); return len(evs) >= want })
-			ts, _, _ := targetsOf(evs)
+			r.waitFor(n+" workers' hello", func() bool { evs = r.events(); return len(evs.Targets()) >= want })
+			ts := evs.Targets()
 			var stacks time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

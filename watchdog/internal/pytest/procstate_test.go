@@ -1,0 +1,64 @@
+package pytest
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestProcesses(t *testing.T) {
+	t.Parallel()
+	var p Processes
+	for _, e := range []*Event{
+		{PID: 10, Kind: KindHello, Role: RoleController, Signal: 38, Stacks: "/d/stacks-10.txt", RootDir: "/src"},
+		{PID: 11, Worker: "gw0", Kind: KindHello, Role: RoleWorker, Signal: 38, Stacks: "/d/stacks-11.txt", RootDir: "/src"},
+		{PID: 12, Worker: "gw1", Kind: KindHello, Role: RoleWorker, Signal: 39, Stacks: "/d/stacks-12.txt"},
+		{PID: 11, Worker: "gw0", Kind: KindThreads, Threads: []Thread{{Ident: 1, NativeID: 11, Name: "MainThread"}, {Ident: 2, NativeID: 20, Name: "a"}}},
+		// computed before thread b started and written after the table with it: b stays
+		{PID: 11, Worker: "gw0", Kind: KindThreads, Threads: []Thread{{Ident: 1, NativeID: 11, Name: "MainThread"}, {Ident: 3, NativeID: 21, Name: "b"}}},
+		{PID: 11, Worker: "gw0", Kind: KindThreads, Threads: []Thread{{Ident: 1, NativeID: 11, Name: "MainThread"}, {Ident: 2, NativeID: 22, Name: "a2"}}},
+		{PID: 10, Kind: KindPending, Node: "gw0", NodeIDs: []string{"t.py::a", "t.py::b", "t.py::c"}},
+		{PID: 11, Worker: "gw0", Kind: KindStart, NodeID: "t.py::a"},
+		{PID: 11, Worker: "gw0", Kind: KindPhase, NodeID: "t.py::a", When: "setup", State: "start"},
+		{PID: 11, Worker: "gw0", Kind: KindFixture, NodeID: "t.py::a", Name: "db", Scope: "module", When: "setup", State: "start"},
+		{PID: 12, Worker: "gw1", Kind: KindStart, NodeID: "t.py::x"},
+		{PID: 12, Worker: "gw1", Kind: KindPhase, NodeID: "t.py::x", When: "call", State: "start"},
+		{PID: 12, Worker: "gw1", Kind: KindFinish, NodeID: "t.py::x"},
+		{PID: 10, Kind: KindPending, Node: "gw0", Drop: 0},
+		{PID: 10, Kind: KindWorkerDown, Node: "gw1"},
+	} {
+		p.Observe(e)
+	}
+	ts := p.Targets()
+	if len(ts) != 2 || ts[0].PID != 10 || ts[1].PID != 11 || ts[1].Signal != 38 || ts[1].Stacks != "/d/stacks-11.txt" {
+		t.Fatalf("targets %+v, want the controller and gw0 (gw1 is down)", ts)
+	}
+	var names []string
+	for _, th := range ts[1].Threads {
+		names = append(names, th.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"MainThread", "a2", "b"}) {
+		t.Errorf("thread table %v, want MainThread, a2 (ident 2's newer row) and b (kept)", names)
+	}
+	ws := p.Workers()
+	want := WorkerState{Unit: "gw0", Worker: "gw0", PID: 11, Test: "t.py::a", Phase: "setup", Fixture: "db", FixtureScope: "module",
+		Queued: []string{"t.py::b", "t.py::c"}}
+	if len(ws) != 1 || ws[0].Unit != want.Unit || ws[0].Test != want.Test || ws[0].Phase != want.Phase ||
+		ws[0].Fixture != want.Fixture || ws[0].FixtureScope != want.FixtureScope || !slices.Equal(ws[0].Queued, want.Queued) {
+		t.Errorf("workers %+v, want [%+v]", ws, want)
+	}
+	if p.Rootdir() != "/src" {
+		t.Errorf("rootdir %q", p.Rootdir())
+	}
+	p.Observe(&Event{PID: 10, Kind: KindPending, Node: "gw0", Drop: 1})
+	p.Observe(&Event{PID: 11, Worker: "gw0", Kind: KindStart, NodeID: "t.py::b"})
+	if ws := p.Workers(); ws[0].Test != "t.py::b" || ws[0].Fixture != "" || !slices.Equal(ws[0].Queued, []string{"t.py::c"}) {
+		t.Errorf("after drop 1 and the next start: %+v", ws[0])
+	}
+	var plain Processes
+	plain.Observe(&Event{PID: 5, Kind: KindHello, Role: RoleMain, Signal: 38})
+	plain.Observe(&Event{PID: 5, Kind: KindStart, NodeID: "t.py::a"})
+	if ws := plain.Workers(); len(ws) != 1 || ws[0].Unit != MainUnit || ws[0].Worker != "" || ws[0].Test != "t.py::a" {
+		t.Errorf("plain run: %+v", ws)
+	}
+}
