@@ -164,11 +164,12 @@ func (r *hangRun) events() *Processes {
 
 // settled waits until tests processes run a test with each of the named
 // threads in their thread table, and each test's main thread is off the
-// CPU — or, with running, on it. (execnet's threads, started with
+// CPU — or, with running, on it and using CPU time. (execnet's threads, started with
 // _thread, are in no thread table.)
 func (r *hangRun) settled(tests int, running bool, threads ...string) *Processes {
 	r.t.Helper()
 	var p *Processes
+	cpu0 := map[int]time.Duration{}
 	r.waitFor(fmt.Sprintf("%d tests blocked, threads %v in their tables", tests, threads), func() bool {
 		p = r.events()
 		n := 0
@@ -185,6 +186,16 @@ func (r *hangRun) settled(tests int, running bool, threads ...string) *Processes
 			ti, err := readTask(w.PID, w.PID)
 			if err != nil || (ti.State == "R") != running {
 				return false
+			}
+			if running {
+				// On a CPU is not yet in the loop (the marker's line ran
+				// on it too): wait for 50 ms of CPU time after the first look.
+				if _, ok := cpu0[w.PID]; !ok {
+					cpu0[w.PID] = ti.CPU
+				}
+				if ti.CPU-cpu0[w.PID] < 50*time.Millisecond {
+					return false
+				}
 			}
 			n++
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,6 +40,58 @@ func TestSnapshotNeverSignalsUncaught(t *testing.T) {
 	}
 	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Errorf("sleep is gone: %v", err)
+	}
+}
+
+// TestSnapshotWaitsForTheDump: a process that catches the signal but
+// writes no dump (here a Python handler that does nothing) is not taken
+// as done when its signal has left the pending set and no thread blocks
+// it: the dump must have been written first, else the round waits until
+// its timeout. Before, the round ended at once with "no dump" — as it did,
+// on a real worker, when the check fell between the kernel taking the
+// signal and blocking it for the handler.
+func TestSnapshotWaitsForTheDump(t *testing.T) {
+	t.Parallel()
+	py := python(t).Path
+	cmd := exec.Command(py, "-c", "import signal, sys, time\n"+
+		"signal.signal(signal.SIGRTMIN + 4, lambda *a: None)\n"+
+		"print(int(signal.SIGRTMIN + 4), flush=True)\n"+
+		"time.sleep(60)\n")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	line := make([]byte, 16)
+	n, err := out.Read(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := strconv.Atoi(strings.TrimSpace(string(line[:n])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stacks := filepath.Join(t.TempDir(), "stacks.txt")
+	if err := os.WriteFile(stacks, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Take(context.Background(), []Target{{PID: cmd.Process.Pid, Signal: sig, Stacks: stacks}},
+		SnapshotOptions{Rounds: 1, DumpTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := snap.Rounds[0].Procs[0]
+	if !d.Sent || d.Complete || !strings.Contains(d.Note, "did not finish in time") {
+		t.Errorf("sent %v, complete %v, note %q; want sent, not complete, timed out", d.Sent, d.Complete, d.Note)
+	}
+	if snap.Elapsed < 300*time.Millisecond {
+		t.Errorf("the round ended after %v, before its timeout", snap.Elapsed)
 	}
 }
 
