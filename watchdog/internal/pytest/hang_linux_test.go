@@ -75,7 +75,7 @@ var hangCases = []hangCase{
 		check: func(t *testing.T, ds map[string]core.Diagnosis, ws map[string]WorkerState) {
 			c := "test_child.py::test_child"
 			want(t, ds[c], c, "call", "test_child.py:8", "waits for child ", "(sleep 86400)")
-			wantRe(t, ds[c], `^test_child \(gw[01]\) waits for child \d+ \(sleep 86400\) at test_child\.py:8, which has not exited \(state S\)$`)
+			wantRe(t, ds[c], `^test_child \(gw[01]\) waits for child \d+ \(sleep 86400\) at test_child\.py:8, which has not exited \(state [RSD]\)$`)
 		},
 	},
 	{
