@@ -45,13 +45,13 @@ var hangCases = []hangCase{
 			c, sv := "test_client.py::test_client", "test_server.py::test_server"
 			differentWorkers(t, ws, c, sv)
 			want(t, ds[c], c, "call", "test_client.py:15", "waits in recv on a TCP connection 127.0.0.1:")
-			want(t, ds[sv], sv, "call", "test_server.py:17", "waits in recv on a TCP connection 127.0.0.1:")
+			want(t, ds[sv], sv, "call", "test_server.py:18", "waits in recv on a TCP connection 127.0.0.1:")
 			for _, x := range []struct {
 				d              core.Diagnosis
 				me, other, loc string
 			}{
-				{ds[c], "test_client (" + ws[c].Worker + ")", "test_server (" + ws[sv].Worker + "), which waits in recv at test_server.py:17", "test_client.py:15"},
-				{ds[sv], "test_server (" + ws[sv].Worker + ")", "test_client (" + ws[c].Worker + "), which waits in recv at test_client.py:15", "test_server.py:17"},
+				{ds[c], "test_client (" + ws[c].Worker + ")", "test_server (" + ws[sv].Worker + "), which waits in recv at test_server.py:18", "test_client.py:15"},
+				{ds[sv], "test_server (" + ws[sv].Worker + ")", "test_client (" + ws[c].Worker + "), which waits in recv at test_client.py:15", "test_server.py:18"},
 			} {
 				wantRe(t, x.d, `^`+regexp.QuoteMeta(x.me)+` waits in recv on a TCP connection 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+ at `+regexp.QuoteMeta(x.loc)+
 					`, whose other end is `+regexp.QuoteMeta(x.other)+`: the two tests wait for each other$`)

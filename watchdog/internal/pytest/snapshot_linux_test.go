@@ -5,11 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestSnapshotNeverSignalsUncaught: a process that does not catch the
@@ -119,6 +122,36 @@ func TestParseProcFiles(t *testing.T) {
 	if _, err := parseMasks("SigPnd:\t0\n"); err == nil {
 		t.Error("parseMasks: missing masks gave no error")
 	}
+}
+
+// TestReadPolled reads poll's and select's arguments out of this process's
+// own memory, as the snapshot reads a blocked worker's.
+func TestReadPolled(t *testing.T) {
+	t.Parallel()
+	b := make([]byte, 24)
+	for i, pfd := range []struct {
+		fd     int32
+		events uint16
+	}{{5, 0x1}, {-1, 0x1}, {7, 0x4}} {
+		nativeEndian.PutUint32(b[8*i:], uint32(pfd.fd))
+		nativeEndian.PutUint16(b[8*i+4:], pfd.events)
+	}
+	fds, write := readPollFDs(os.Getpid(), uint64(uintptr(unsafe.Pointer(&b[0]))), 3)
+	if !slices.Equal(fds, []int{5, 7}) || !write {
+		t.Errorf("poll: %v, write %v; want [5 7], true", fds, write)
+	}
+	rd, wr := make([]byte, 16), make([]byte, 16)
+	rd[0], rd[8] = 1<<3, 1<<1 // 3 and 65
+	fds, write = readSelect(os.Getpid(), 70, uint64(uintptr(unsafe.Pointer(&rd[0]))), uint64(uintptr(unsafe.Pointer(&wr[0]))))
+	if !slices.Equal(fds, []int{3, 65}) || write {
+		t.Errorf("select: %v, write %v; want [3 65], false", fds, write)
+	}
+	if fds, _ := readPollFDs(os.Getpid(), 0, 3); fds != nil {
+		t.Errorf("poll at address 0: %v", fds)
+	}
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(rd)
+	runtime.KeepAlive(wr)
 }
 
 func TestUserFrame(t *testing.T) {
