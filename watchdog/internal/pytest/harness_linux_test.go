@@ -164,7 +164,8 @@ func (r *hangRun) events() *Processes {
 
 // settled waits until tests processes run a test with each of the named
 // threads in their thread table, and each test's main thread is off the
-// CPU — or, with running, on it and using CPU time. (execnet's threads, started with
+// CPU — or, with running, on it and using CPU time — and, under xdist,
+// the controller's queue of its worker starts with its test. (execnet's threads, started with
 // _thread, are in no thread table.)
 func (r *hangRun) settled(tests int, running bool, threads ...string) *Processes {
 	r.t.Helper()
@@ -186,6 +187,9 @@ func (r *hangRun) settled(tests int, running bool, threads ...string) *Processes
 			ti, err := readTask(w.PID, w.PID)
 			if err != nil || (ti.State == "R") != running {
 				return false
+			}
+			if q := p.pending[w.Worker]; w.Worker != "" && (len(q) == 0 || q[0] != w.Test) {
+				return false // the controller has not yet seen the test start (its queue)
 			}
 			if running {
 				// On a CPU is not yet in the loop (the marker's line ran
