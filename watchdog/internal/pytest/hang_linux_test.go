@@ -175,6 +175,9 @@ func TestHangFixtures(t *testing.T) {
 // recordDumps writes the first round's raw dumps as testdata/dumps/<case>-<worker>.txt.
 func recordDumps(t *testing.T, name string, snap *Snapshot) {
 	for _, p := range snap.Rounds[0].Procs {
+		if len(p.Raw) == 0 {
+			continue // not signalled
+		}
 		w := p.Worker
 		if w == "" {
 			w = "main"

@@ -111,12 +111,33 @@ func (p *Processes) alive() []*procState {
 	return ss
 }
 
-// Targets returns every process of the run to snapshot (the controller
-// too), in PID order; a worker the controller reported down is left out.
-func (p *Processes) Targets() []Target {
+// Skip reasons of Targets.
+const (
+	skipController = "xdist's controller, which runs no test, is dumped only when it is the stuck unit: " +
+		"faulthandler walks the thread list without a lock, and a dump while the gateway threads of a worker " +
+		"that is shutting down end crashed it (Fatal Python error: Segmentation fault)"
+	skipIdle = "runs no test (a worker between tests or shutting down; its threads may be ending)"
+)
+
+// Targets returns every process of the run to snapshot, in PID order; a
+// worker the controller reported down is left out. The processes of the
+// stuck units (the core's unit names: a worker, MainUnit,
+// ControllerUnit) and every process running a test are signalled; the
+// others get Target.Skip (their forensics are still collected, so that a
+// lock an idle worker's session fixture holds is still seen): xdist's
+// controller unless it is stuck itself, and workers running no test.
+func (p *Processes) Targets(stuck ...string) []Target {
 	var ts []Target
 	for _, s := range p.alive() {
-		ts = append(ts, Target{PID: s.pid, Worker: s.worker, Signal: s.signal, Stacks: s.stacks, Threads: slices.Clone(s.threads)})
+		t := Target{PID: s.pid, Worker: s.worker, Signal: s.signal, Stacks: s.stacks, Threads: slices.Clone(s.threads)}
+		switch {
+		case slices.Contains(stuck, s.unit):
+		case s.role == RoleController:
+			t.Skip = skipController
+		case s.test == "":
+			t.Skip = skipIdle
+		}
+		ts = append(ts, t)
 	}
 	return ts
 }

@@ -32,6 +32,12 @@ func TestProcesses(t *testing.T) {
 	if len(ts) != 2 || ts[0].PID != 10 || ts[1].PID != 11 || ts[1].Signal != 38 || ts[1].Stacks != "/d/stacks-11.txt" {
 		t.Fatalf("targets %+v, want the controller and gw0 (gw1 is down)", ts)
 	}
+	if ts[0].Skip == "" || ts[1].Skip != "" {
+		t.Errorf("skips %q, %q: want the controller skipped, gw0 (running a test) signalled", ts[0].Skip, ts[1].Skip)
+	}
+	if ts := p.Targets(ControllerUnit); ts[0].Skip != "" {
+		t.Errorf("the stuck controller is skipped: %q", ts[0].Skip)
+	}
 	var names []string
 	for _, th := range ts[1].Threads {
 		names = append(names, th.Name)
@@ -51,6 +57,13 @@ func TestProcesses(t *testing.T) {
 		t.Errorf("rootdir %q", p.Rootdir())
 	}
 	p.Observe(&Event{PID: 10, Kind: KindPending, Node: "gw0", Drop: 1})
+	p.Observe(&Event{PID: 11, Worker: "gw0", Kind: KindFinish, NodeID: "t.py::a"})
+	if ts := p.Targets(); ts[1].Skip == "" {
+		t.Error("a worker between tests is signalled")
+	}
+	if ts := p.Targets("gw0"); ts[1].Skip != "" {
+		t.Errorf("the stuck worker between tests is skipped: %q", ts[1].Skip)
+	}
 	p.Observe(&Event{PID: 11, Worker: "gw0", Kind: KindStart, NodeID: "t.py::b"})
 	if ws := p.Workers(); ws[0].Test != "t.py::b" || ws[0].Fixture != "" || !slices.Equal(ws[0].Queued, []string{"t.py::c"}) {
 		t.Errorf("after drop 1 and the next start: %+v", ws[0])

@@ -27,6 +27,9 @@ type Target struct {
 	// Threads is the plugin's latest thread table: it maps faulthandler's
 	// idents to the kernel's thread ids.
 	Threads []Thread
+	// Skip, when set, says why the process is not to be signalled: its
+	// files, sockets and locks are still collected (see Processes.Targets).
+	Skip string
 }
 
 // SnapshotOptions tune Snapshot; the zero value is what the engine uses.
@@ -222,6 +225,9 @@ func takeRound(ctx context.Context, targets []Target, opt SnapshotOptions) Round
 // prepare checks that t can be signalled, notes the stacks file's size and
 // reads its threads; nil and a note when it is not to be signalled.
 func prepare(t Target, d *ProcDump) (*pending, string) {
+	if t.Skip != "" {
+		return nil, "not signalled: " + t.Skip
+	}
 	if t.Signal <= 0 || t.Stacks == "" {
 		return nil, "the plugin registered no snapshot signal"
 	}

@@ -178,20 +178,33 @@ func TestUserFrame(t *testing.T) {
 }
 
 // BenchmarkSnapshot measures the stall → stacks time: one round of dumps
-// of every process of a stuck run (the controller and -n 2 or -n 10
-// workers, two of them deadlocked in flock), read and parsed.
+// of every worker of a stuck run, read and parsed: -n 2 on flock_deadlock
+// (both workers deadlocked) and -n 10 on ten_waits (ten workers, each
+// waiting in a test of its own). ns/op adds the forensics of all the
+// processes.
 func BenchmarkSnapshot(b *testing.B) {
-	for _, n := range []string{"2", "10"} {
-		b.Run("workers="+n, func(b *testing.B) {
-			r := startRun(b, "flock_deadlock", "-n", n, "--dist", "loadfile")
-			r.waitMarkers("up.blocking", "down.blocking")
-			evs := r.settled(2, false)
-			want := 1 + 2
-			if n == "10" {
-				want = 1 + 10
+	for _, c := range []struct {
+		n, suite string
+		markers  []string
+	}{
+		{"2", "flock_deadlock", []string{"up.blocking", "down.blocking"}},
+		{"10", "ten_waits", []string{"wait_0.blocking", "wait_1.blocking", "wait_2.blocking", "wait_3.blocking", "wait_4.blocking",
+			"wait_5.blocking", "wait_6.blocking", "wait_7.blocking", "wait_8.blocking", "wait_9.blocking"}},
+	} {
+		b.Run("workers="+c.n, func(b *testing.B) {
+			r := startRun(b, c.suite, "-n", c.n, "--dist", "loadfile")
+			r.waitMarkers(c.markers...)
+			n, _ := strconv.Atoi(c.n)
+			ts := r.settled(n, false).Targets()
+			signalled := 0
+			for _, t := range ts {
+				if t.Skip == "" {
+					signalled++
+				}
 			}
-			r.waitFor(n+" workers' hello", func() bool { evs = r.events(); return len(evs.Targets()) >= want })
-			ts := evs.Targets()
+			if signalled != n {
+				b.Fatalf("%d processes to signal, want the %d workers", signalled, n)
+			}
 			var stacks time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -200,13 +213,13 @@ func BenchmarkSnapshot(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, p := range snap.Rounds[0].Procs {
-					if !p.Complete {
+					if p.Sent && !p.Complete {
 						b.Fatalf("pid %d: %s", p.PID, p.Note)
 					}
 				}
 				stacks += snap.Elapsed
 			}
-			// stacks-ms: the call to every process's stacks read and
+			// stacks-ms: the call to every worker's stacks read and
 			// parsed (Snapshot.Elapsed); ns/op adds the forensics.
 			b.ReportMetric(float64(stacks.Microseconds())/1000/float64(b.N), "stacks-ms")
 		})
