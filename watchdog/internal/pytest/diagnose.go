@@ -31,7 +31,9 @@ type DiagInput struct {
 	// Rootdir is pytest's rootdir (hello's rootdir): locations are
 	// relative to it.
 	Rootdir string
-	// Workers are every process of the run (the controller too).
+	// Workers are the processes of the run that run tests
+	// (Processes.Workers: every worker, or the one process without
+	// xdist); the other side of a wait is named through them.
 	Workers []WorkerState
 	// Stuck names the stalled units (WorkerState.Unit) to diagnose; nil
 	// means every worker running a test.
@@ -45,7 +47,8 @@ type DiagInput struct {
 // the user's code, what its thread waits on and who is at the other side,
 // the threads grouped by stack, and one summary line. It reads the user's
 // source lines (to name a lock) and nothing else; it never fails: what the
-// snapshot lacks is left out.
+// snapshot lacks is left out (a worker that was not signalled gets a
+// diagnosis saying "no stacks" and why).
 func Diagnose(in DiagInput) []core.Diagnosis {
 	d := newDiagnoser(in)
 	var out []core.Diagnosis
