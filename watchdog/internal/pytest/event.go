@@ -13,6 +13,7 @@ type Kind string
 
 // The kinds of event the plugin writes.
 const (
+	KindBoot          Kind = "boot"
 	KindHello         Kind = "hello"
 	KindThreads       Kind = "threads"
 	KindSessionStart  Kind = "session_start"
@@ -59,12 +60,13 @@ type Event struct {
 	Kind   Kind    `json:"ev"`
 
 	// Unit is the writer's unit (the Source fills it in): its worker id,
-	// MainUnit or ControllerUnit.
+	// MainUnit or ControllerUnit; before the writer's hello, its worker id
+	// or "" (not known yet).
 	Unit string `json:"-"`
 	// Role is the writer's role as its hello (or session_start) said.
 	Role Role `json:"role"`
 
-	// hello
+	// boot and hello
 	PPID        int      `json:"ppid"`
 	Python      string   `json:"python"`
 	Executable  string   `json:"executable"`

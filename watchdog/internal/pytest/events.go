@@ -1,6 +1,8 @@
 package pytest
 
 import (
+	"sort"
+
 	"github.com/hangdog/hangdog/watchdog/internal/core"
 )
 
@@ -21,7 +23,7 @@ import (
 //   - finish ends the test: ActionFail when one of its reports failed (an
 //     error in setup or teardown too), else ActionSkip when its setup or
 //     call was skipped (xfailed included), else ActionPass; Elapsed is the
-//     sum of its reports' durations. The process that ran the test says
+//     finish line's duration (the sum of all its reports'). The process that ran the test says
 //     so at once, in its own file; under xdist the controller's reports
 //     are the run's totals (results.go), not the tracker's.
 //   - Under xdist the controller's worker_down ends the worker's unit
@@ -30,6 +32,9 @@ import (
 //     a test still running there fails with the error as its output; a
 //     crashed worker's report (when "???") fails its test if the worker
 //     had not ended it, starting it first if it never started.
+//   - The controller's session_finish ends every worker's unit not ended
+//     yet (xdist stops its workers without a worker_down after -x,
+//     --maxfail or Ctrl-C).
 //   - Without xdist, session_finish ends MainUnit the same way.
 //
 // Each Event's Time is the writer's clock.
@@ -131,6 +136,9 @@ func (m *mapper) core(e *Event, sink Sink) {
 			r.Action = core.ActionSkip
 		}
 		r.Elapsed = t.elapsed
+		if e.Duration > 0 {
+			r.Elapsed = e.Duration // every report's, passed setups and teardowns too
+		}
 		sink.Core(r)
 	case KindSessionFinish:
 		u.exit = e.ExitStatus
@@ -147,6 +155,19 @@ func (m *mapper) core(e *Event, sink Sink) {
 // controller maps the controller's events about its workers.
 func (m *mapper) controller(e *Event, sink Sink) {
 	switch e.Kind {
+	case KindSessionFinish:
+		// xdist tears its workers down before this line without a
+		// worker_down when the run stops early (-x, --maxfail, Ctrl-C).
+		var names []string
+		for name, u := range m.units {
+			if !u.done {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			m.endUnit(name, m.units[name], "", e, sink)
+		}
 	case KindWorkerDown:
 		if e.Node == "" {
 			return

@@ -288,14 +288,23 @@ func (s *Source) split(fl *follower, b []byte, line lineFunc) {
 }
 
 // isWorker reports whether lines, the first lines of a file, are an xdist
-// worker's (the hello line names the worker).
+// worker's: its hello says so, or, before hello, its boot line names a
+// worker.
 func isWorker(lines []heldLine) bool {
+	boot := false
 	for _, line := range lines {
-		if e, err := decodeEvent(line.b); err == nil {
+		e, err := decodeEvent(line.b)
+		if err != nil {
+			continue
+		}
+		if e.Kind == KindHello {
 			return e.Worker != "" || e.Role == RoleWorker
 		}
+		if e.Kind == KindBoot {
+			boot = e.Worker != ""
+		}
 	}
-	return false
+	return boot
 }
 
 // handle decodes one line and hands it on.
@@ -312,26 +321,37 @@ func (s *Source) handle(fl *follower, line []byte, n int, long bool, sink Sink) 
 		s.badLine(fl, n, err)
 		return
 	}
-	if e.Role != "" && (e.Kind == KindHello || e.Kind == KindSessionStart) {
-		fl.role = e.Role
-	}
-	if fl.worker == "" {
-		fl.worker = e.Worker
-	}
 	switch {
-	case fl.role == RoleWorker || fl.worker != "":
-		fl.role, fl.unit = RoleWorker, fl.worker
-	case fl.role == RoleController:
+	case e.Kind == KindHello:
+		fl.worker = e.Worker
+		if e.Role != "" {
+			fl.role = e.Role
+		}
+	case e.Kind == KindSessionStart && e.Role != "":
+		fl.role = e.Role
+	case fl.role == "" && fl.worker == "":
+		fl.worker = e.Worker // the boot line's, from the environment
+	}
+	switch fl.role {
+	case RoleWorker:
+		fl.unit = fl.worker
+	case RoleController:
 		fl.unit = ControllerUnit
-	default:
+	case RoleMain:
 		fl.unit = MainUnit
+	default:
+		fl.unit = fl.worker // before hello: a worker's id, else not known yet
 	}
 	e.Unit = fl.unit
 	if e.Role == "" {
 		e.Role = fl.role
 	}
 	sink.Event(e)
-	s.mapping.core(e, sink)
+	if fl.role != "" {
+		// Before hello (the boot line, its thread table) the process's
+		// role, and so its unit, is not known for sure: no core event.
+		s.mapping.core(e, sink)
+	}
 }
 
 func (s *Source) badLine(fl *follower, n int, err error) {

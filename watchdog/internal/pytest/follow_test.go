@@ -49,7 +49,9 @@ func workerLines(t testing.TB, pid int, worker string) string {
 	if worker == "" {
 		role = "main"
 	}
-	return line(t, pid, worker, "hello", "role", role, "signal", 38, "stacks", "/d/stacks") +
+	return line(t, pid, worker, "boot", "signal", 38, "stacks", "/d/stacks") +
+		line(t, pid, worker, "threads", "threads", []any{map[string]any{"ident": 140000000000000, "native_id": pid, "name": "MainThread", "daemon": false}}) +
+		line(t, pid, worker, "hello", "role", role, "signal", 38, "stacks", "/d/stacks") +
 		line(t, pid, worker, "threads", "threads", []any{map[string]any{"ident": 140000000000000, "native_id": pid, "name": "MainThread", "daemon": false}}) +
 		line(t, pid, worker, "session_start", "role", role) +
 		line(t, pid, worker, "collected", "count", 2) +
@@ -91,10 +93,10 @@ func TestSourceHalfLinesAndNewFiles(t *testing.T) {
 	if err := s.Poll(rec); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(rec.events); n != 4 {
-		t.Fatalf("%d events before the half line, want 4", n)
+	if n := len(rec.events); n != 6 {
+		t.Fatalf("%d events before the half line, want 6", n)
 	}
-	if err := s.Poll(rec); err != nil || len(rec.events) != 4 {
+	if err := s.Poll(rec); err != nil || len(rec.events) != 6 {
 		t.Fatalf("a second poll without new bytes: %d events, %v", len(rec.events), err)
 	}
 	appendFile(t, w1, text[cut:])
@@ -103,22 +105,25 @@ func TestSourceHalfLinesAndNewFiles(t *testing.T) {
 	if err := s.Poll(rec); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(rec.events); n != 26 {
-		t.Fatalf("%d events, want 26", n)
+	if n := len(rec.events); n != 30 {
+		t.Fatalf("%d events, want 30", n)
 	}
 	byUnit := map[string][]*Event{}
 	for _, e := range rec.events {
 		byUnit[e.Unit] = append(byUnit[e.Unit], e)
 	}
-	e := byUnit["gw0"][4]
+	e := byUnit["gw0"][6]
 	if e.Kind != KindStart || e.NodeID != "t.py::a[x::y/z]" || e.Unit != "gw0" || e.Role != RoleWorker ||
 		e.Location == nil || *e.Location != (Location{"t.py", 3, "a[x::y/z]"}) {
 		t.Errorf("start event %+v", e)
 	}
-	if h := rec.events[0]; h.Signal != 38 || h.Stacks != "/d/stacks" {
+	if b := byUnit["gw0"][0]; b.Kind != KindBoot || b.Signal != 38 || b.Stacks != "/d/stacks" || b.Role != "" {
+		t.Errorf("boot %+v", b)
+	}
+	if h := byUnit["gw0"][2]; h.Kind != KindHello || h.Signal != 38 || h.Stacks != "/d/stacks" || h.Role != RoleWorker {
 		t.Errorf("hello %+v", h)
 	}
-	if th := rec.events[1].Threads; len(th) != 1 || th[0].Ident != 140000000000000 || th[0].NativeID != 100 || th[0].Name != "MainThread" {
+	if th := byUnit["gw0"][1].Threads; len(th) != 1 || th[0].Ident != 140000000000000 || th[0].NativeID != 100 || th[0].Name != "MainThread" {
 		t.Errorf("threads %+v", th)
 	}
 	if got := rec.events[0].Time(); !got.Equal(time.Unix(1700000000, 250e6)) {
@@ -139,7 +144,7 @@ func TestSourceHalfLinesAndNewFiles(t *testing.T) {
 			t.Errorf("core events of %s:\n%s\nwant\n%s", u, got, want)
 		}
 	}
-	if s.Bad() != 0 || s.Lines() != 26 {
+	if s.Bad() != 0 || s.Lines() != 30 {
 		t.Errorf("bad %d lines %d", s.Bad(), s.Lines())
 	}
 }
@@ -158,7 +163,7 @@ func TestSourceChunkings(t *testing.T) {
 		}
 		return rec
 	}()
-	if len(whole.events) != 13 {
+	if len(whole.events) != 15 {
 		t.Fatalf("%d events", len(whole.events))
 	}
 	for piece := 1; piece <= 9; piece++ {
@@ -288,8 +293,8 @@ func TestSourceRun(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.events) != 13 {
-		t.Errorf("%d events, want 13", len(rec.events))
+	if len(rec.events) != 15 {
+		t.Errorf("%d events, want 15", len(rec.events))
 	}
 }
 

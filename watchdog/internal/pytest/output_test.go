@@ -13,6 +13,8 @@ var (
 	// -v under xdist: "[gw1] [ 21%] PASSED test_x", in whatever order the
 	// workers finish.
 	xdistRE = regexp.MustCompile(`\[gw\d+\] \[ *\d+%\] `)
+	// a failure's section names the worker that ran it: "[gw1] linux --".
+	workerRE = regexp.MustCompile(`\[gw\d+\]`)
 )
 
 func normalize(s string, sorted bool) string {
@@ -21,6 +23,7 @@ func normalize(s string, sorted bool) string {
 		return s
 	}
 	s = xdistRE.ReplaceAllString(s, "")
+	s = workerRE.ReplaceAllString(s, "[gwN]")
 	lines := strings.Split(s, "\n")
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")

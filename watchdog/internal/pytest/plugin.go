@@ -7,6 +7,19 @@
 // a heartbeat. The snapshot half (faulthandler dumps, diagnoses) lives in
 // this package too. Package watchdog wires it in; the contract between the
 // plugin and this package is CONTRACT.md.
+//
+// How the engine uses the runner half:
+//
+//	p, err := pytest.Prepare(ctx, pytest.Options{...}, userArgs) // interpreter, private dir, argv, env
+//	defer p.Close()                                              // removes the private directory
+//	// start p.Argv with p.Env under the reaper, pytest's stdout and stderr passed through
+//	src := pytest.NewSource(p.RunDir.Path)
+//	go src.Run(ctx, ticker.C, sink) // sink.Core(e): tracker.Observe; sink.Event(e): the rest
+//	// on the hello event: p.Runner.RootDir = e.RootDir (reruns need it)
+//	// at the end: pytest.ExitCode(status, hung); Results (fed every Event) for the totals
+//
+// A Source calls its Sink on the goroutine that runs it; the Sink must not
+// block for long (the files keep growing meanwhile, nothing is lost).
 package pytest
 
 import (

@@ -44,13 +44,17 @@ func TestPluginEvents(t *testing.T) {
 		{"n0", []string{"-n", "0"}, 0, false},
 		{"plain-no-xdist", []string{"-p", "no:xdist"}, 0, false},
 		{"n2-load", []string{"-n", "2"}, 2, false},
+		{"n-auto", []string{"-n", "auto"}, -1, false}, // as many workers as CPUs
 		{"n2-loadscope", []string{"-n", "2", "--dist", "loadscope"}, 2, false},
 		{"n2-loadfile", []string{"-n", "2", "--dist", "loadfile"}, 2, false},
 		{"n2-loadgroup", []string{"-n", "2", "--dist", "loadgroup"}, 2, false},
 		{"n2-each", []string{"-n", "2", "--dist", "each"}, 2, true},
-		{"faulthandler-timeout", []string{"-n", "2", "-o", "faulthandler_timeout=30"}, 2, false},
+		// One process is enough to see the plugin beside a user's
+		// faulthandler_timeout (dump_traceback_later per test) and
+		// pytest-timeout (SIGALRM, or a timer thread per test).
+		{"faulthandler-timeout", []string{"-n", "0", "-o", "faulthandler_timeout=30"}, 0, false},
 		{"pytest-timeout-signal", []string{"-n", "0", "--timeout=30", "--timeout-method=signal"}, 0, false},
-		{"pytest-timeout-thread", []string{"-n", "2", "--timeout=30", "--timeout-method=thread"}, 2, false},
+		{"pytest-timeout-thread", []string{"-n", "0", "--timeout=30", "--timeout-method=thread"}, 0, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -66,7 +70,14 @@ func TestPluginEvents(t *testing.T) {
 			if res.exit != PytestFailed {
 				t.Fatalf("exit %d, want 1\n%s\n%s", res.exit, res.stdout, res.stderr)
 			}
-			checkPassSuite(t, res, c.workers, c.each)
+			workers := c.workers
+			if workers < 0 {
+				workers = len(res.kinds(KindWorkerReady))
+				if workers == 0 {
+					t.Fatal("no worker")
+				}
+			}
+			checkPassSuite(t, res, workers, c.each)
 		})
 	}
 }
@@ -119,6 +130,10 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 		switch e.Kind {
 		case KindPhase:
 			s = e.When + "-" + e.State
+		case KindFinish:
+			if e.Duration <= 0 {
+				t.Errorf("%s: finish without a duration", e.NodeID)
+			}
 		case KindReport:
 			s = "report-" + e.When + "-" + e.Outcome
 		case KindFixture:
@@ -130,20 +145,20 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 	for k, s := range seq {
 		runs[k.test]++
 		got := strings.Join(s, " ")
-		want := "start setup-start setup-end report-setup-passed call-start call-end report-call-%s teardown-start teardown-end report-teardown-%s finish"
-		callOutcome, tdOutcome := "passed", "passed"
+		want := "start setup-start call-start report-call-%s teardown-start%s finish"
+		callOutcome, td := "passed", ""
 		switch k.test {
 		case "test_outcomes.py::test_fail":
 			callOutcome = "failed"
 		case "test_outcomes.py::test_skip", "test_outcomes.py::test_xfail":
 			callOutcome = "skipped"
 		case "test_outcomes.py::test_error_in_teardown":
-			tdOutcome = "failed"
+			td = " report-teardown-failed"
 		case "test_outcomes.py::test_error_in_setup":
-			want = "start setup-start setup-end report-setup-failed teardown-start teardown-end report-teardown-passed finish"
+			want = "start setup-start report-setup-failed teardown-start finish"
 		}
 		if strings.Contains(want, "%s") {
-			want = fmt.Sprintf(want, callOutcome, tdOutcome)
+			want = fmt.Sprintf(want, callOutcome, td)
 		}
 		if got != want {
 			t.Errorf("%s on %s:\n got %s\nwant %s", k.test, k.unit, got, want)
@@ -177,10 +192,13 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 			if e.Scope != "session" || e.NodeID == "" {
 				t.Errorf("%s: session_resource %s %s under %q scope %q", unit, e.When, e.State, e.NodeID, e.Scope)
 			}
-			if e.When == "setup" && e.State == "start" {
+			if e.State != "start" {
+				t.Errorf("%s: fixture state %q", unit, e.State)
+			}
+			if e.When == "setup" {
 				setups++
 			}
-			if e.When == "teardown" && e.State == "end" {
+			if e.When == "teardown" {
 				teardowns++
 			}
 		}
@@ -200,18 +218,14 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 		var fx []string
 		for _, e := range perUnit[MainUnit] {
 			if e.Name == "session_resource" || e.Name == "broken_teardown" {
-				fx = append(fx, fmt.Sprintf("%s %s/%s %s", e.Name, e.When, e.State, e.NodeID))
+				fx = append(fx, fmt.Sprintf("%s %s %s", e.Name, e.When, e.NodeID))
 			}
 		}
 		want := []string{
-			"session_resource setup/start test_outcomes.py::test_pass",
-			"session_resource setup/end test_outcomes.py::test_pass",
-			"broken_teardown setup/start test_outcomes.py::test_error_in_teardown",
-			"broken_teardown setup/end test_outcomes.py::test_error_in_teardown",
-			"broken_teardown teardown/start test_outcomes.py::test_error_in_teardown",
-			"broken_teardown teardown/end test_outcomes.py::test_error_in_teardown",
-			"session_resource teardown/start test_timing.py::test_silent_under_threshold",
-			"session_resource teardown/end test_timing.py::test_silent_under_threshold",
+			"session_resource setup test_outcomes.py::test_pass",
+			"broken_teardown setup test_outcomes.py::test_error_in_teardown",
+			"broken_teardown teardown test_outcomes.py::test_error_in_teardown",
+			"session_resource teardown test_timing.py::test_silent_under_threshold",
 		}
 		if strings.Join(fx, "\n") != strings.Join(want, "\n") {
 			t.Errorf("fixtures:\n%s\nwant\n%s", strings.Join(fx, "\n"), strings.Join(want, "\n"))
@@ -348,12 +362,13 @@ func checkPending(t *testing.T, res *run) {
 			}
 		}
 	}
-	if len(nodes) != 2 {
-		t.Errorf("pending for %v, want both workers", nodes)
+	workers := len(res.kinds(KindWorkerReady))
+	if len(nodes) != workers {
+		t.Errorf("pending for %v, want all %d workers", nodes, workers)
 	}
 	downs := res.kinds(KindWorkerDown)
-	if len(downs) != 2 {
-		t.Errorf("%d worker_down events, want 2", len(downs))
+	if len(downs) != workers {
+		t.Errorf("%d worker_down events, want %d", len(downs), workers)
 	}
 	for _, e := range downs {
 		if e.Error != "" {
@@ -429,4 +444,60 @@ func TestPluginWorkerCrash(t *testing.T) {
 		want[fmt.Sprintf("test_crash.py::test_after[%d]", i)] = core.ActionPass
 	}
 	checkCore(t, res, want, 1, 3)
+}
+
+// TestPluginStopEarly: with -x under xdist the controller stops its
+// workers without worker_down events; its session's end still ends every
+// worker's unit.
+func TestPluginStopEarly(t *testing.T) {
+	in := python(t)
+	needXdist(t, in)
+	res := runPytest(t, fixture(t, "pass"), []string{"-p", "no:cacheprovider", "-n", "2", "-x"}, runOpts{env: quick})
+	if res.exit != PytestInterrupted {
+		t.Fatalf("exit %d\n%s%s", res.exit, res.stdout, res.stderr)
+	}
+	ended := map[string]bool{}
+	for _, e := range res.core {
+		if e.Test == "" && e.Action.Ended() {
+			if ended[e.Unit] {
+				t.Errorf("unit %s ended twice", e.Unit)
+			}
+			ended[e.Unit] = true
+		}
+	}
+	if !ended["gw0"] || !ended["gw1"] || len(ended) != 2 {
+		t.Errorf("units ended: %v", ended)
+	}
+}
+
+// TestPluginPendingFallback: without reading xdist's scheduler, the
+// controller writes each worker's first block under --dist load, computed
+// as xdist 3.1.0 computes it: the tests each worker then starts first.
+func TestPluginPendingFallback(t *testing.T) {
+	in := python(t)
+	needXdist(t, in)
+	res := runPytest(t, fixture(t, "pass"), []string{"-p", "no:cacheprovider", "-n", "2"}, runOpts{env: append([]string{"HANGDOG_PYTEST_XDIST_FALLBACK=1"}, quick...)})
+	if res.exit != PytestFailed {
+		t.Fatalf("exit %d\n%s%s", res.exit, res.stdout, res.stderr)
+	}
+	blocks := map[string][]string{}
+	for _, e := range res.kinds(KindPending) {
+		if e.Source != "fallback" || blocks[e.Node] != nil {
+			t.Errorf("pending %+v", e)
+		}
+		blocks[e.Node] = e.NodeIDs
+	}
+	firsts := map[string][]string{}
+	for _, e := range res.kinds(KindStart) {
+		firsts[e.Unit] = append(firsts[e.Unit], e.NodeID)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("blocks %v", blocks)
+	}
+	for node, block := range blocks {
+		// 14 tests on 2 workers: c = max(14//2//4, 2) = 2.
+		if len(block) != 2 || len(firsts[node]) < 2 || strings.Join(firsts[node][:2], " ") != strings.Join(block, " ") {
+			t.Errorf("%s: block %q, first tests run %q", node, block, firsts[node])
+		}
+	}
 }

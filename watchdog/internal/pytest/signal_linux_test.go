@@ -200,3 +200,82 @@ func waitDump(t *testing.T, path string, offset int64) string {
 	t.Fatalf("no dump in %s after offset %d", path, offset)
 	return ""
 }
+
+// TestSnapshotSignalInConftest: a process stuck importing a conftest.py
+// (before pytest_configure, so before hello) has already registered the
+// signal at the plugin's import; its boot line says where, and the dump
+// shows the conftest's frame. Released, the run goes on.
+func TestSnapshotSignalInConftest(t *testing.T) {
+	in := python(t)
+	tmp := t.TempDir()
+	release := filepath.Join(tmp, "release")
+	r := Runner{Interpreter: in, Environ: append(os.Environ(), "HANGDOG_FIXTURE_CONFTEST_RELEASE="+release, "HANGDOG_FIXTURE_RELEASE="+release)}
+	d, err := NewRunDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Remove()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	argv := r.Command(in.Path, []string{"-p", "no:cacheprovider", "-p", "no:xdist"})
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = fixture(t, "signal")
+	cmd.Env = r.Env(d.Path)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		os.WriteFile(release, nil, 0o600)
+		cancel()
+		cmd.Wait()
+	}()
+	rec := &recorder{}
+	src := NewSource(d.Path)
+	var boot *Event
+	for deadline := time.Now().Add(90 * time.Second); boot == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no boot line:\n%s", out.String())
+		}
+		src.Poll(rec)
+		for _, e := range rec.events {
+			if e.Kind == KindHello {
+				t.Fatal("hello before the conftest was released")
+			}
+			if e.Kind == KindBoot {
+				boot = e
+			}
+		}
+	}
+	if boot.Signal == 0 || boot.Stacks == "" || boot.Unit != "" || boot.Role != "" {
+		t.Fatalf("boot %+v", boot)
+	}
+	// The conftest's loop may not have been reached yet: dump until it shows.
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if ok, err := sigCaught(boot.PID, boot.Signal); err != nil || !ok {
+			t.Fatalf("signal not caught: %v", err)
+		}
+		before, _ := os.Stat(boot.Stacks)
+		if err := syscall.Kill(boot.PID, syscall.Signal(boot.Signal)); err != nil {
+			t.Fatal(err)
+		}
+		dump := waitDump(t, boot.Stacks, before.Size())
+		if strings.Contains(dump, "conftest.py\", line ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dump never showed the conftest:\n%s", dump)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pytest: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "2 passed") {
+		t.Errorf("want 2 passed:\n%s", out.String())
+	}
+}

@@ -22,6 +22,7 @@ an error inside a hook is recorded in the event file, never raised.
 import argparse
 import faulthandler
 import json
+import json.encoder
 import os
 import signal
 import sys
@@ -53,17 +54,27 @@ _MAX_ERRORS = 20
 # longrepr is cut to its first line and this many characters.
 _MAX_LONGREPR = 200
 
+# _q quotes a string as JSON, ASCII only (json's own C function). The lines
+# written at every test (start, phase, fixture, report, finish) are made
+# with it by hand: json.dumps costs several times more, and a suite of
+# trivial tests would feel it.
+_q = getattr(json.encoder, "c_encode_basestring_ascii", None) or json.encoder.encode_basestring_ascii
+
 
 class _Recorder:
     """The event file and the snapshot signal of one process."""
 
     def __init__(self, directory, worker, role):
         self.pid = os.getpid()
+        self.forked = False  # set in a forked child (os.register_at_fork)
+        self.head = '"pid":%d,"worker":%s,' % (self.pid, _q(worker))
         self.worker = worker
         self.role = role
         self.errors = 0
         self.threads = None
         self.current = ""  # the node id whose protocol runs in this process
+        self.qcurrent = '""'  # the same, quoted
+        self.duration = 0.0  # the sum of its reports' durations so far
         self.sig = None
         self.sig_error = None
         self.stacks = None
@@ -77,15 +88,25 @@ class _Recorder:
         self.ready = []  # workers in the order they became ready
         self.fallback_done = set()
 
+    def set_worker(self, worker, role):
+        self.worker, self.role = worker, role
+        self.head = '"pid":%d,"worker":%s,' % (self.pid, _q(worker))
+
     def emit(self, ev, **fields):
-        if os.getpid() != self.pid:
+        if self.forked:
             return  # a forked child: the file is its parent's
         d = {"t": time.time(), "pid": self.pid, "worker": self.worker, "ev": ev}
         d.update(fields)
         self._write(json.dumps(d, separators=(",", ":"), default=str) + "\n")
 
+    def line(self, body):
+        """Writes the line of body, the JSON fields after the common ones."""
+        if self.forked:
+            return
+        self._write('{"t":%r,%s%s}\n' % (time.time(), self.head, body))
+
     def _write(self, line):
-        data = line.encode("utf-8", "surrogatepass")
+        data = line.encode("ascii", "backslashreplace")
         try:
             while data:
                 n = os.write(self.fd, data)
@@ -207,25 +228,65 @@ def _xdist_version():
         return None
 
 
+def _boot(rec):
+    """At import (-p imports the plugin before any conftest.py is loaded):
+    the snapshot signal, the boot line, the thread table; so that a process
+    stuck importing a conftest.py or collecting can be dumped."""
+    rec.register_signal()
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forked)
+    rec.emit(
+        "boot",
+        ppid=os.getppid(),
+        signal=rec.sig,
+        signal_error=rec.sig_error,
+        stacks=rec.stacks_path if rec.sig is not None else None,
+    )
+    rec.check_threads()
+    # A thread started later writes the table again as it starts: a test that
+    # starts threads and hangs would otherwise leave them out of it. Only
+    # when no one else uses threading's profile hook (coverage and profilers
+    # may); the hook removes itself from the thread at its first call.
+    getprofile = getattr(threading, "getprofile", None)
+    if getprofile is not None and getprofile() is None:
+        threading.setprofile(_thread_started)
+
+
+def _forked():
+    if _rec is not None:
+        _rec.forked = True
+
+
+def _thread_started(frame, event, arg):
+    sys.setprofile(None)
+    _safe("thread start", _Recorder.check_threads)
+
+
+if _DIR is not None:
+    try:
+        # xdist sets PYTEST_XDIST_WORKER before a worker imports its plugins;
+        # pytest_configure makes sure of the worker id and the role.
+        _rec = _Recorder(_DIR, os.environ.get("PYTEST_XDIST_WORKER", ""), "")
+    except Exception:  # noqa: BLE001 - no event file: nothing to record into
+        _rec = None
+    else:
+        _safe("import", _boot)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
-    global _rec, _config
-    if _DIR is None or _rec is not None:
+    global _config
+    if _rec is None or _config is not None:
         return
-    try:
-        worker = ""
-        if hasattr(config, "workerinput"):
-            worker = str(config.workerinput.get("workerid", "?"))
-        rec = _Recorder(_DIR, worker, _role(config))
-    except Exception:  # noqa: BLE001 - no event file: nothing to record into
-        return
-    _rec = rec
     _config = config
     _safe("pytest_configure", _configure, config)
 
 
 def _configure(rec, config):
-    rec.register_signal()
+    worker = ""
+    if hasattr(config, "workerinput"):
+        worker = str(config.workerinput.get("workerid", "?"))
+    rec.set_worker(worker, _role(config))
     try:
         cwd = os.getcwd()
     except OSError:
@@ -250,18 +311,6 @@ def _configure(rec, config):
         stacks=rec.stacks_path if rec.sig is not None else None,
     )
     rec.check_threads()
-    # A thread started later writes the table again as it starts: a test that
-    # starts threads and hangs would otherwise leave them out of it. Only
-    # when no one else uses threading's profile hook (coverage and profilers
-    # may); the hook removes itself from the thread at its first call.
-    getprofile = getattr(threading, "getprofile", None)
-    if getprofile is not None and getprofile() is None:
-        threading.setprofile(_thread_started)
-
-
-def _thread_started(frame, event, arg):
-    sys.setprofile(None)
-    _safe("thread start", _Recorder.check_threads)
 
 
 def pytest_addoption(parser):
@@ -323,8 +372,9 @@ def _logstart(rec, nodeid, location):
         _check_pending(rec)
         return
     rec.current = nodeid
-    rec.emit("start", nodeid=nodeid, location=list(location))
-    rec.check_threads()
+    rec.qcurrent = _q(nodeid)
+    rec.duration = 0.0
+    rec.line('"ev":"start","nodeid":%s,"location":%s' % (rec.qcurrent, _location(location)))
 
 
 def pytest_runtest_logfinish(nodeid, location):
@@ -335,40 +385,47 @@ def _logfinish(rec, nodeid, location):
     if rec.role == "controller":
         _check_pending(rec)
         return
-    rec.emit("finish", nodeid=nodeid)
+    rec.line('"ev":"finish","nodeid":%s,"duration":%r' % (_qid(rec, nodeid), rec.duration))
+    rec.duration = 0.0
     rec.current = ""
+    rec.qcurrent = '""'
     rec.check_threads()
 
 
-def _phase(rec, nodeid, when, state):
-    rec.emit("phase", nodeid=nodeid, when=when, state=state)
-    rec.check_threads()
+def _qid(rec, nodeid):
+    return rec.qcurrent if nodeid == rec.current else _q(nodeid)
 
 
-@pytest.hookimpl(hookwrapper=True)
+def _location(location):
+    if not location or len(location) != 3:
+        return "null"
+    path, lineno, domain = location
+    return "[%s,%s,%s]" % (_q(str(path)), "null" if lineno is None else int(lineno), _q(str(domain)))
+
+
+def _phase(rec, nodeid, when):
+    rec.line('"ev":"phase","nodeid":%s,"when":"%s","state":"start"' % (_qid(rec, nodeid), when))
+    if when == "call":
+        rec.check_threads()
+
+
+# A phase's start only: it ends with its report, the next phase's start or
+# the test's finish (one line fewer per phase, and a plain hook costs pluggy
+# less than a wrapper). tryfirst: before pytest's own, which sets up and
+# tears down the fixtures and calls the test.
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    _safe("pytest_runtest_setup", _phase, item.nodeid, "setup", "start")
-    yield
-    _safe("pytest_runtest_setup", _phase, item.nodeid, "setup", "end")
+    _safe("pytest_runtest_setup", _phase, item.nodeid, "setup")
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
-    _safe("pytest_runtest_call", _phase, item.nodeid, "call", "start")
-    yield
-    _safe("pytest_runtest_call", _phase, item.nodeid, "call", "end")
+    _safe("pytest_runtest_call", _phase, item.nodeid, "call")
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item, nextitem):
-    _safe("pytest_runtest_teardown", _phase, item.nodeid, "teardown", "start")
-    yield
-    _safe("pytest_runtest_teardown", _phase, item.nodeid, "teardown", "end")
-
-
-# Fixtures in teardown (id of the FixtureDef), so that a post-finalizer call
-# of a fixture never set up writes nothing.
-_tearing = set()
+    _safe("pytest_runtest_teardown", _phase, item.nodeid, "teardown")
 
 
 def _pseudo(fixturedef):
@@ -377,32 +434,22 @@ def _pseudo(fixturedef):
     return getattr(func, "__name__", "") == "get_direct_param_fixture_func"
 
 
-def _fixture(rec, fixturedef, when, state):
-    rec.emit(
-        "fixture",
-        nodeid=rec.current,
-        name=fixturedef.argname,
-        scope=str(getattr(fixturedef, "scope", "")),
-        when=when,
-        state=state,
+def _fixture(rec, fixturedef, when):
+    # A fixture's setup or teardown start; it lasts until the test's next line.
+    rec.line(
+        '"ev":"fixture","nodeid":%s,"name":%s,"scope":%s,"when":"%s","state":"start"'
+        % (rec.qcurrent, _q(str(fixturedef.argname)), _q(str(getattr(fixturedef, "scope", ""))), when)
     )
-    rec.check_threads()
 
 
 def _fixture_teardown_start(fixturedef):
     def start():
-        _safe("fixture teardown", _teardown_start, fixturedef)
+        _safe("fixture teardown", _fixture, fixturedef, "teardown")
 
     return start
 
 
-def _teardown_start(rec, fixturedef):
-    _tearing.add(id(fixturedef))
-    _fixture(rec, fixturedef, "teardown", "start")
-
-
-def _fixture_setup_end(rec, fixturedef):
-    _fixture(rec, fixturedef, "setup", "end")
+def _fixture_set_up(rec, fixturedef):
     # Finalizers run last added first: this one runs before the fixture's own
     # teardown (the rest of a yield fixture, its addfinalizer calls).
     fixturedef.addfinalizer(_fixture_teardown_start(fixturedef))
@@ -413,15 +460,9 @@ def pytest_fixture_setup(fixturedef, request):
     if _rec is None or _pseudo(fixturedef):
         yield
         return
-    _safe("pytest_fixture_setup", _fixture, fixturedef, "setup", "start")
+    _safe("pytest_fixture_setup", _fixture, fixturedef, "setup")
     yield
-    _safe("pytest_fixture_setup", _fixture_setup_end, fixturedef)
-
-
-def pytest_fixture_post_finalizer(fixturedef, request):
-    if id(fixturedef) in _tearing:
-        _tearing.discard(id(fixturedef))
-        _safe("pytest_fixture_post_finalizer", _fixture, fixturedef, "teardown", "end")
+    _safe("pytest_fixture_setup", _fixture_set_up, fixturedef)
 
 
 def _first_line(text):
@@ -446,23 +487,28 @@ def pytest_runtest_logreport(report):
 
 
 def _logreport(rec, report):
-    fields = dict(
-        nodeid=report.nodeid,
-        when=report.when,
-        outcome=report.outcome,
-        duration=getattr(report, "duration", 0),
-        wasxfail=hasattr(report, "wasxfail"),
-        longrepr=_longrepr(report),
-        location=list(report.location) if report.location else None,
-    )
-    if hasattr(report, "wasxfail") and not fields["longrepr"]:
-        fields["longrepr"] = _first_line(report.wasxfail)
-    if rec.role == "controller":
-        node = getattr(report, "node", None)
-        fields["node"] = _node_id(node)
-        rec.emit("report", **fields)
+    # A passed setup or teardown is written by no one: pytest's summary does
+    # not count it, and a worker's next line says the phase is over. Its
+    # duration goes into the test's finish line.
+    rec.duration += float(getattr(report, "duration", 0) or 0)
+    wasxfail = hasattr(report, "wasxfail")
+    if report.when != "call" and report.outcome == "passed" and not wasxfail:
         return
-    rec.emit("report", **fields)
+    longrepr = _longrepr(report) if report.outcome != "passed" or wasxfail else ""
+    if wasxfail and not longrepr:
+        longrepr = _first_line(report.wasxfail)
+    body = '"ev":"report","nodeid":%s,"when":%s,"outcome":%s,"duration":%r,"wasxfail":%s,"longrepr":%s,"location":%s' % (
+        _qid(rec, report.nodeid),
+        _q(str(report.when)),
+        _q(str(report.outcome)),
+        float(getattr(report, "duration", 0) or 0),
+        "true" if wasxfail else "false",
+        _q(longrepr),
+        _location(report.location),
+    )
+    if rec.role == "controller":
+        body += ',"node":%s' % _q(_node_id(getattr(report, "node", None)))
+    rec.line(body)
 
 
 def pytest_collectreport(report):
@@ -552,7 +598,7 @@ def _node_collected(rec, node, ids):
         return
     if dist != "load":
         return
-    n = len(rec.ready) or 1
+    n = len(_config.getoption("tx", None) or ()) or len(rec.ready) or 1  # the workers asked for
     k = rec.ready.index(name) if name in rec.ready else 0
     if len(ids) < 2 * n:
         block = list(ids)[k::n]
@@ -576,6 +622,11 @@ def _version_tuple(v):
 
 
 def _scheduler_readable():
+    # HANGDOG_PYTEST_XDIST_FALLBACK=1 never reads xdist's scheduler (an
+    # escape hatch should a release within the known range change it; the
+    # tests use it to check the fallback).
+    if os.environ.get("HANGDOG_PYTEST_XDIST_FALLBACK") == "1":
+        return False
     v = _xdist_version()
     if v is None:
         return False
