@@ -188,7 +188,7 @@ func (r *hangRun) settled(tests int, running bool, threads ...string) *Processes
 			if err != nil || (ti.State == "R") != running {
 				return false
 			}
-			if q := p.pending[w.Worker]; w.Worker != "" && (len(q) == 0 || q[0] != w.Test) {
+			if q := p.queue(w.Worker); w.Worker != "" && (len(q) == 0 || q[0] != w.Test) {
 				return false // the controller has not yet seen the test start (its queue)
 			}
 			if running {

@@ -2,6 +2,7 @@ package pytest
 
 import (
 	"slices"
+	"sync"
 )
 
 // Processes keeps, from the plugin's events, what a snapshot (Take) and a
@@ -9,9 +10,11 @@ import (
 // stacks file (hello), the union of its thread tables, the test, phase
 // and fixture it runs, and, from the controller, the tests queued on each
 // worker. The engine hands it every Event the Source reads (the Sink's
-// Event method) and, on a stall, asks for Targets and Workers. It is not
-// safe for concurrent use.
+// Event method) and, on a stall, asks for Targets and Workers. It is safe
+// for concurrent use (the Source's goroutine observes, the engine's asks);
+// its zero value is ready.
 type Processes struct {
+	mu      sync.Mutex
 	procs   map[int]*procState
 	pending map[string][]string // worker → its tests not yet completed, the first running
 	gone    map[string]bool     // workers the controller reported down or crashed
@@ -34,6 +37,8 @@ type procState struct {
 // Observe takes one event into account. Events of one process must come
 // in their file's order; the files may interleave.
 func (p *Processes) Observe(e *Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.procs == nil {
 		p.procs, p.pending, p.gone = map[int]*procState{}, map[string][]string{}, map[string]bool{}
 	}
@@ -55,6 +60,10 @@ func (p *Processes) Observe(e *Event) {
 		s.unit = MainUnit
 	}
 	switch e.Kind {
+	case KindBoot:
+		// Before hello (and before any conftest.py): enough to dump a
+		// process stuck importing one.
+		s.signal, s.stacks = e.Signal, e.Stacks
 	case KindHello:
 		s.signal, s.stacks, s.rootdir = e.Signal, e.Stacks, e.RootDir
 	case KindThreads:
@@ -62,12 +71,13 @@ func (p *Processes) Observe(e *Event) {
 	case KindStart:
 		s.test, s.phase, s.fixture, s.fixtureScope = e.NodeID, "", "", ""
 	case KindPhase:
-		if e.State == "start" {
-			s.test, s.phase = e.NodeID, e.When
-		}
+		// A phase, and a fixture's setup or teardown, last until the
+		// test's next line (CONTRACT.md).
+		s.test, s.phase, s.fixture, s.fixtureScope = e.NodeID, e.When, "", ""
 	case KindFixture:
 		s.fixture, s.fixtureScope = e.Name, e.Scope
-		if e.State == "end" {
+	case KindReport:
+		if e.NodeID == s.test {
 			s.fixture, s.fixtureScope = "", ""
 		}
 	case KindFinish:
@@ -127,6 +137,8 @@ const (
 // lock an idle worker's session fixture holds is still seen): xdist's
 // controller unless it is stuck itself, and workers running no test.
 func (p *Processes) Targets(stuck ...string) []Target {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var ts []Target
 	for _, s := range p.alive() {
 		t := Target{PID: s.pid, Worker: s.worker, Signal: s.signal, Stacks: s.stacks, Threads: slices.Clone(s.threads)}
@@ -146,6 +158,8 @@ func (p *Processes) Targets(stuck ...string) []Target {
 // for DiagInput.Workers, with the tests queued behind each worker's
 // running test.
 func (p *Processes) Workers() []WorkerState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var ws []WorkerState
 	for _, s := range p.alive() {
 		if s.role == RoleController {
@@ -163,10 +177,20 @@ func (p *Processes) Workers() []WorkerState {
 
 // Rootdir returns pytest's rootdir as the first process's hello gave it.
 func (p *Processes) Rootdir() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, s := range p.alive() {
 		if s.rootdir != "" {
 			return s.rootdir
 		}
 	}
 	return ""
+}
+
+// queue returns the controller's last queue of worker (its running test
+// first).
+func (p *Processes) queue(worker string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.pending[worker])
 }

@@ -10,6 +10,7 @@ func TestProcesses(t *testing.T) {
 	var p Processes
 	for _, e := range []*Event{
 		{PID: 10, Kind: KindHello, Role: RoleController, Signal: 38, Stacks: "/d/stacks-10.txt", RootDir: "/src"},
+		{PID: 11, Worker: "gw0", Kind: KindBoot, Signal: 38, Stacks: "/d/stacks-11.txt"},
 		{PID: 11, Worker: "gw0", Kind: KindHello, Role: RoleWorker, Signal: 38, Stacks: "/d/stacks-11.txt", RootDir: "/src"},
 		{PID: 12, Worker: "gw1", Kind: KindHello, Role: RoleWorker, Signal: 39, Stacks: "/d/stacks-12.txt"},
 		{PID: 11, Worker: "gw0", Kind: KindThreads, Threads: []Thread{{Ident: 1, NativeID: 11, Name: "MainThread"}, {Ident: 2, NativeID: 20, Name: "a"}}},
@@ -68,7 +69,16 @@ func TestProcesses(t *testing.T) {
 	if ws := p.Workers(); ws[0].Test != "t.py::b" || ws[0].Fixture != "" || !slices.Equal(ws[0].Queued, []string{"t.py::c"}) {
 		t.Errorf("after drop 1 and the next start: %+v", ws[0])
 	}
+	p.Observe(&Event{PID: 11, Worker: "gw0", Kind: KindFixture, NodeID: "t.py::b", Name: "tmp", Scope: "function", When: "setup", State: "start"})
+	p.Observe(&Event{PID: 11, Worker: "gw0", Kind: KindPhase, NodeID: "t.py::b", When: "call", State: "start"})
+	if ws := p.Workers(); ws[0].Phase != "call" || ws[0].Fixture != "" {
+		t.Errorf("a fixture's setup ends at the test's next line: %+v", ws[0])
+	}
 	var plain Processes
+	plain.Observe(&Event{PID: 5, Kind: KindBoot, Signal: 38, Stacks: "/d/stacks-5.txt"})
+	if ts := plain.Targets(MainUnit); len(ts) != 1 || ts[0].Signal != 38 || ts[0].Stacks != "/d/stacks-5.txt" || ts[0].Skip != "" {
+		t.Errorf("a process stuck before hello (importing a conftest.py): %+v", ts)
+	}
 	plain.Observe(&Event{PID: 5, Kind: KindHello, Role: RoleMain, Signal: 38})
 	plain.Observe(&Event{PID: 5, Kind: KindStart, NodeID: "t.py::a"})
 	if ws := plain.Workers(); len(ws) != 1 || ws[0].Unit != MainUnit || ws[0].Worker != "" || ws[0].Test != "t.py::a" {
