@@ -60,7 +60,7 @@ func TestDiagnoseThreadsWithoutTable(t *testing.T) {
 	if len(ds) != 1 {
 		t.Fatalf("%d diagnoses", len(ds))
 	}
-	want := "test_two_threads joins a thread at test_threads.py:29; thread backward holds b and waits for a at test_threads.py:19, thread forward holds a and waits for b at test_threads.py:12: a lock-order deadlock between 2 threads of the test"
+	want := "test_two_threads joins a thread at test_threads.py:35; thread backward holds b and waits for a at test_threads.py:21, thread forward holds a and waits for b at test_threads.py:13: a lock-order deadlock between 2 threads of the test"
 	if ds[0].Summary != want {
 		t.Errorf("summary\n  %s\nwant\n  %s", ds[0].Summary, want)
 	}

@@ -79,11 +79,11 @@ var hangCases = []hangCase{
 		},
 	},
 	{
-		name: "thread_deadlock", markers: []string{"threads.blocking"}, tests: 1, threads: []string{"forward", "backward"},
+		name: "thread_deadlock", markers: []string{"threads.blocking", "forward.blocking", "backward.blocking"}, tests: 1, threads: []string{"forward", "backward"},
 		check: func(t *testing.T, ds map[string]core.Diagnosis, ws map[string]WorkerState) {
 			c := "test_threads.py::test_two_threads"
-			want(t, ds[c], c, "call", "test_threads.py:29", "joins a thread")
-			wantSummary(t, ds[c], "test_two_threads joins a thread at test_threads.py:29; thread backward holds b and waits for a at test_threads.py:19, thread forward holds a and waits for b at test_threads.py:12: a lock-order deadlock between 2 threads of the test")
+			want(t, ds[c], c, "call", "test_threads.py:35", "joins a thread")
+			wantSummary(t, ds[c], "test_two_threads joins a thread at test_threads.py:35; thread backward holds b and waits for a at test_threads.py:21, thread forward holds a and waits for b at test_threads.py:13: a lock-order deadlock between 2 threads of the test")
 			if n := len(ds[c].Goroutines); n != 3 {
 				t.Errorf("%d thread groups, want 3 (the test, forward, backward): %+v", n, ds[c].Goroutines)
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -163,7 +164,8 @@ func (r *hangRun) events() *Processes {
 }
 
 // settled waits until tests processes run a test with each of the named
-// threads in their thread table, and each test's main thread is off the
+// threads in their thread table and off the CPU, and each test's main
+// thread is off the
 // CPU — or, with running, on it and using CPU time — and, under xdist,
 // the controller's queue of its worker starts with its test. (execnet's threads, started with
 // _thread, are in no thread table.)
@@ -177,7 +179,13 @@ func (r *hangRun) settled(tests int, running bool, threads ...string) *Processes
 		seen := map[string]bool{}
 		for _, t := range p.Targets() {
 			for _, th := range t.Threads {
-				seen[th.Name] = true
+				if !slices.Contains(threads, th.Name) {
+					continue
+				}
+				// a named thread counts once it is off the CPU
+				if ti, err := readTask(t.PID, th.NativeID); err == nil && ti.State != "R" {
+					seen[th.Name] = true
+				}
 			}
 		}
 		for _, w := range p.Workers() {
