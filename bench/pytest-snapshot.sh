@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# pytest-snapshot.sh measures the pytest adapter's snapshot of a stuck run:
-# the controller and -n 2 or -n 10 xdist workers of fixture
-# testdata/pytest/hang/flock_deadlock (two of them deadlocked), one round of
-# faulthandler dumps each (BenchmarkSnapshot in watchdog/internal/pytest).
-# stacks-ms is the stall → stacks of every process time (Snapshot.Elapsed);
+# pytest-snapshot.sh measures the pytest adapter's snapshot of a stuck run,
+# one round of faulthandler dumps of every worker (BenchmarkSnapshot in
+# watchdog/internal/pytest): -n 2 on testdata/pytest/hang/flock_deadlock
+# (both workers deadlocked), -n 10 on testdata/pytest/hang/ten_waits (ten
+# workers, each waiting in a test of its own).
+# stacks-ms is the stall → stacks of every worker time (Snapshot.Elapsed);
 # ns/op adds the forensics of all the processes. Needs /usr/bin/python3 with
 # pytest and pytest-xdist.
 #

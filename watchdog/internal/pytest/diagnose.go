@@ -12,7 +12,10 @@ import (
 // WorkerState is what the plugin's events say about one process of the
 // run when the snapshot was taken.
 type WorkerState struct {
-	Worker string // "gw0"; "" for the controller or a run without xdist
+	// Unit is the core's unit of the process (the worker, or MainUnit);
+	// Worker the worker's id ("gw0"), "" without xdist.
+	Unit   string
+	Worker string
 	PID    int
 	// Test is the node id running on it ("" outside any test), Phase
 	// pytest's phase (setup, call, teardown), Fixture and FixtureScope
@@ -28,10 +31,12 @@ type DiagInput struct {
 	// Rootdir is pytest's rootdir (hello's rootdir): locations are
 	// relative to it.
 	Rootdir string
-	// Workers are every process of the run (the controller too).
+	// Workers are the processes of the run that run tests
+	// (Processes.Workers: every worker, or the one process without
+	// xdist); the other side of a wait is named through them.
 	Workers []WorkerState
-	// Stuck names the stalled workers (WorkerState.Worker) to diagnose;
-	// nil means every worker running a test.
+	// Stuck names the stalled units (WorkerState.Unit) to diagnose; nil
+	// means every worker running a test.
 	Stuck []string
 	// Snapshot is Take's result for the run's processes.
 	Snapshot *Snapshot
@@ -42,12 +47,13 @@ type DiagInput struct {
 // the user's code, what its thread waits on and who is at the other side,
 // the threads grouped by stack, and one summary line. It reads the user's
 // source lines (to name a lock) and nothing else; it never fails: what the
-// snapshot lacks is left out.
+// snapshot lacks is left out (a worker that was not signalled gets a
+// diagnosis saying "no stacks" and why).
 func Diagnose(in DiagInput) []core.Diagnosis {
 	d := newDiagnoser(in)
 	var out []core.Diagnosis
 	for _, ws := range in.Workers {
-		if in.Stuck == nil && ws.Test == "" || in.Stuck != nil && !slices.Contains(in.Stuck, ws.Worker) {
+		if in.Stuck == nil && ws.Test == "" || in.Stuck != nil && !slices.Contains(in.Stuck, ws.Unit) {
 			continue
 		}
 		out = append(out, d.diagnose(ws))
@@ -211,4 +217,30 @@ func groups(fs []finding) []report.GoroutineGroup {
 		})
 	}
 	return gs
+}
+
+// Verdict says of the test thread of unit (WorkerState.Unit) whether it
+// was "stuck" (the same stack in both rounds), "spinning" (on a CPU the
+// whole time) or "moving" (its stack changed: slow, not stuck), with the
+// percentage of one CPU it used between the rounds (-1 when unknown), for
+// the report's verdict and cpu_percent. "" when the snapshot has no
+// stacks of the unit.
+func Verdict(in DiagInput, unit string) (string, float64) {
+	d := newDiagnoser(in)
+	for _, ws := range in.Workers {
+		if ws.Unit != unit {
+			continue
+		}
+		vs := d.views(ws.PID)
+		if len(vs) == 0 {
+			return "", -1
+		}
+		f := d.find(vs[0])
+		cpu := f.w.cpu
+		if cpu >= 0 {
+			cpu *= 100
+		}
+		return f.verdict, cpu
+	}
+	return "", -1
 }

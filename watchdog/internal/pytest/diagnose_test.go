@@ -2,6 +2,7 @@ package pytest
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestDiagnoseThreadsWithoutTable(t *testing.T) {
 	if len(ds) != 1 {
 		t.Fatalf("%d diagnoses", len(ds))
 	}
-	want := "test_two_threads joins a thread at test_threads.py:29; thread backward holds b and waits for a at test_threads.py:19, thread forward holds a and waits for b at test_threads.py:12: a lock-order deadlock between 2 threads of the test"
+	want := "test_two_threads joins a thread at test_threads.py:35; thread backward holds b and waits for a at test_threads.py:21, thread forward holds a and waits for b at test_threads.py:13: a lock-order deadlock between 2 threads of the test"
 	if ds[0].Summary != want {
 		t.Errorf("summary\n  %s\nwant\n  %s", ds[0].Summary, want)
 	}
@@ -90,5 +91,37 @@ func TestSpinningOnALoadedMachine(t *testing.T) {
 		if got := v.spinning(v.cpuShare()); got != c.want {
 			t.Errorf("%s: spinning %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestVerdictMoving: a test thread whose stack changed between the rounds
+// (here the recorded flock dump, then the same stack one line further) is
+// moving — slow, not stuck — even when it sleeps at both moments.
+func TestVerdictMoving(t *testing.T) {
+	t.Parallel()
+	ths, root := localDump(t, "flock_deadlock-gw0.txt", "flock_deadlock")
+	const pid = 4343
+	first := slices.Clone(ths)
+	main := first[len(first)-1]
+	main.NativeID, main.HasTask = pid, true
+	main.Task = taskInfo{State: "S", Syscall: 230, CPU: 10 * time.Millisecond}
+	first[len(first)-1] = main
+	later := slices.Clone(first)
+	moved := main
+	moved.Frames = slices.Clone(main.Frames)
+	moved.Frames[0].Line++
+	later[len(later)-1] = moved
+	now := time.Now()
+	snap := &Snapshot{Rounds: []Round{
+		{Taken: now, Procs: []ProcDump{{PID: pid, Threads: first}}},
+		{Taken: now.Add(time.Second), Procs: []ProcDump{{PID: pid, Threads: later}}},
+	}}
+	in := DiagInput{Rootdir: root, Snapshot: snap, Workers: []WorkerState{{Unit: "gw0", Worker: "gw0", PID: pid, Test: "test_migrate_up.py::test_migrate_up", Phase: "call"}}}
+	if v, cpu := Verdict(in, "gw0"); v != "moving" || cpu != 0 {
+		t.Errorf("verdict %q, %.0f %%; want moving, 0 %%", v, cpu)
+	}
+	snap.Rounds[1].Procs[0].Threads = first
+	if v, _ := Verdict(in, "gw0"); v != "stuck" {
+		t.Errorf("same stacks: verdict %q, want stuck", v)
 	}
 }

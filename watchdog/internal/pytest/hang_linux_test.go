@@ -45,13 +45,13 @@ var hangCases = []hangCase{
 			c, sv := "test_client.py::test_client", "test_server.py::test_server"
 			differentWorkers(t, ws, c, sv)
 			want(t, ds[c], c, "call", "test_client.py:15", "waits in recv on a TCP connection 127.0.0.1:")
-			want(t, ds[sv], sv, "call", "test_server.py:17", "waits in recv on a TCP connection 127.0.0.1:")
+			want(t, ds[sv], sv, "call", "test_server.py:18", "waits in recv on a TCP connection 127.0.0.1:")
 			for _, x := range []struct {
 				d              core.Diagnosis
 				me, other, loc string
 			}{
-				{ds[c], "test_client (" + ws[c].Worker + ")", "test_server (" + ws[sv].Worker + "), which waits in recv at test_server.py:17", "test_client.py:15"},
-				{ds[sv], "test_server (" + ws[sv].Worker + ")", "test_client (" + ws[c].Worker + "), which waits in recv at test_client.py:15", "test_server.py:17"},
+				{ds[c], "test_client (" + ws[c].Worker + ")", "test_server (" + ws[sv].Worker + "), which waits in recv at test_server.py:18", "test_client.py:15"},
+				{ds[sv], "test_server (" + ws[sv].Worker + ")", "test_client (" + ws[c].Worker + "), which waits in recv at test_client.py:15", "test_server.py:18"},
 			} {
 				wantRe(t, x.d, `^`+regexp.QuoteMeta(x.me)+` waits in recv on a TCP connection 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+ at `+regexp.QuoteMeta(x.loc)+
 					`, whose other end is `+regexp.QuoteMeta(x.other)+`: the two tests wait for each other$`)
@@ -74,16 +74,16 @@ var hangCases = []hangCase{
 		markers: []string{"child.blocking"}, tests: 1,
 		check: func(t *testing.T, ds map[string]core.Diagnosis, ws map[string]WorkerState) {
 			c := "test_child.py::test_child"
-			want(t, ds[c], c, "call", "test_child.py:7", "waits for child ", "(sleep 86400)")
-			wantRe(t, ds[c], `^test_child \(gw[01]\) waits for child \d+ \(sleep 86400\) at test_child\.py:7, which has not exited \(state S\)$`)
+			want(t, ds[c], c, "call", "test_child.py:8", "waits for child ", "(sleep 86400)")
+			wantRe(t, ds[c], `^test_child \(gw[01]\) waits for child \d+ \(sleep 86400\) at test_child\.py:8, which has not exited \(state [RSD]\)$`)
 		},
 	},
 	{
-		name: "thread_deadlock", markers: []string{"threads.blocking"}, tests: 1, threads: []string{"forward", "backward"},
+		name: "thread_deadlock", markers: []string{"threads.blocking", "forward.blocking", "backward.blocking"}, tests: 1, threads: []string{"forward", "backward"},
 		check: func(t *testing.T, ds map[string]core.Diagnosis, ws map[string]WorkerState) {
 			c := "test_threads.py::test_two_threads"
-			want(t, ds[c], c, "call", "test_threads.py:29", "joins a thread")
-			wantSummary(t, ds[c], "test_two_threads joins a thread at test_threads.py:29; thread backward holds b and waits for a at test_threads.py:19, thread forward holds a and waits for b at test_threads.py:12: a lock-order deadlock between 2 threads of the test")
+			want(t, ds[c], c, "call", "test_threads.py:35", "joins a thread")
+			wantSummary(t, ds[c], "test_two_threads joins a thread at test_threads.py:35; thread backward holds b and waits for a at test_threads.py:21, thread forward holds a and waits for b at test_threads.py:13: a lock-order deadlock between 2 threads of the test")
 			if n := len(ds[c].Goroutines); n != 3 {
 				t.Errorf("%d thread groups, want 3 (the test, forward, backward): %+v", n, ds[c].Goroutines)
 			}
@@ -155,6 +155,15 @@ func TestHangFixtures(t *testing.T) {
 			for _, w := range ws {
 				wsByTest[w.Test] = w
 			}
+			for _, w := range ws {
+				if w.Test == "" {
+					continue
+				}
+				v, cpu := Verdict(DiagInput{Rootdir: rootdir, Workers: ws, Snapshot: snap}, w.Unit)
+				if want := map[bool]string{true: "spinning", false: "stuck"}[c.running]; v != want || (c.running && cpu <= 5) {
+					t.Errorf("%s: verdict %q (%.0f %% of a CPU), want %q", w.Test, v, cpu, want)
+				}
+			}
 			if *record {
 				recordDumps(t, c.name, snap)
 			}
@@ -166,6 +175,9 @@ func TestHangFixtures(t *testing.T) {
 // recordDumps writes the first round's raw dumps as testdata/dumps/<case>-<worker>.txt.
 func recordDumps(t *testing.T, name string, snap *Snapshot) {
 	for _, p := range snap.Rounds[0].Procs {
+		if len(p.Raw) == 0 {
+			continue // not signalled
+		}
 		w := p.Worker
 		if w == "" {
 			w = "main"

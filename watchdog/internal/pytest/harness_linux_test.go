@@ -144,99 +144,70 @@ func (r *hangRun) waitMarkers(names ...string) {
 	})
 }
 
-// procEvents is what the events of one process said.
-type procEvents struct {
-	PID          int
-	Worker       string
-	Role         Role
-	Signal       int
-	Stacks       string
-	Rootdir      string
-	Threads      []Thread
-	Test         string
-	Phase        string
-	Fixture      string
-	FixtureScope string
-	Queued       []string // from the controller's pending events
-}
-
-// events reads every events file of the run with the package's decoder.
-func (r *hangRun) events() map[int]*procEvents {
+// events reads every events file of the run with the package's decoder
+// into a Processes.
+func (r *hangRun) events() *Processes {
 	files, _ := filepath.Glob(filepath.Join(r.dir, "events-*.jsonl"))
-	out := map[int]*procEvents{}
-	pending := map[string][]string{}
+	p := &Processes{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
 		for _, line := range bytes.Split(b, []byte("\n")) {
-			e, err := decodeEvent(line)
-			if err != nil {
-				continue // the last line may be cut
-			}
-			p := out[e.PID]
-			if p == nil {
-				p = &procEvents{PID: e.PID}
-				out[e.PID] = p
-			}
-			p.Worker = e.Worker
-			switch e.Kind {
-			case KindHello:
-				p.Signal, p.Stacks, p.Rootdir, p.Role = e.Signal, e.Stacks, e.RootDir, e.Role
-			case KindThreads:
-				p.Threads = unionThreads(p.Threads, e.Threads)
-			case KindStart:
-				p.Test, p.Phase, p.Fixture, p.FixtureScope = e.NodeID, "", "", ""
-			case KindPhase:
-				if e.State == "start" {
-					p.Test, p.Phase = e.NodeID, e.When
-				}
-			case KindFixture:
-				p.Fixture, p.FixtureScope = e.Name, e.Scope
-				if e.State == "end" {
-					p.Fixture, p.FixtureScope = "", ""
-				}
-			case KindFinish:
-				p.Test, p.Phase, p.Fixture, p.FixtureScope = "", "", "", ""
-			case KindPending:
-				if e.NodeIDs != nil {
-					pending[e.Node] = e.NodeIDs
-				} else if e.Drop > 0 && e.Drop <= len(pending[e.Node]) {
-					pending[e.Node] = pending[e.Node][e.Drop:]
-				}
+			if e, err := decodeEvent(line); err == nil { // the last line may be cut
+				p.Observe(e)
 			}
 		}
 	}
-	for _, p := range out {
-		if q := pending[p.Worker]; p.Worker != "" && len(q) > 1 && q[0] == p.Test {
-			p.Queued = q[1:]
-		}
-	}
-	return out
+	return p
 }
 
 // settled waits until tests processes run a test with each of the named
-// threads in their thread table, and each test's main thread is off the
-// CPU — or, with running, on it. (execnet's threads, started with
+// threads in their thread table and off the CPU, and each test's main
+// thread is off the
+// CPU — or, with running, on it and using CPU time — and, under xdist,
+// the controller's queue of its worker starts with its test. (execnet's threads, started with
 // _thread, are in no thread table.)
-func (r *hangRun) settled(tests int, running bool, threads ...string) map[int]*procEvents {
+func (r *hangRun) settled(tests int, running bool, threads ...string) *Processes {
 	r.t.Helper()
-	var evs map[int]*procEvents
+	var p *Processes
+	cpu0 := map[int]time.Duration{}
 	r.waitFor(fmt.Sprintf("%d tests blocked, threads %v in their tables", tests, threads), func() bool {
-		evs = r.events()
+		p = r.events()
 		n := 0
 		seen := map[string]bool{}
-		for _, p := range evs {
-			if p.Test == "" || p.Phase == "" {
+		for _, t := range p.Targets() {
+			for _, th := range t.Threads {
+				if !slices.Contains(threads, th.Name) {
+					continue
+				}
+				// a named thread counts once it is off the CPU
+				if ti, err := readTask(t.PID, th.NativeID); err == nil && ti.State != "R" {
+					seen[th.Name] = true
+				}
+			}
+		}
+		for _, w := range p.Workers() {
+			if w.Test == "" || w.Phase == "" {
 				continue
 			}
-			for _, th := range p.Threads {
-				seen[th.Name] = true
-			}
-			ti, err := readTask(p.PID, p.PID)
+			ti, err := readTask(w.PID, w.PID)
 			if err != nil || (ti.State == "R") != running {
 				return false
+			}
+			if q := p.queue(w.Worker); w.Worker != "" && (len(q) == 0 || q[0] != w.Test) {
+				return false // the controller has not yet seen the test start (its queue)
+			}
+			if running {
+				// On a CPU is not yet in the loop (the marker's line ran
+				// on it too): wait for 50 ms of CPU time after the first look.
+				if _, ok := cpu0[w.PID]; !ok {
+					cpu0[w.PID] = ti.CPU
+				}
+				if ti.CPU-cpu0[w.PID] < 50*time.Millisecond {
+					return false
+				}
 			}
 			n++
 		}
@@ -247,54 +218,20 @@ func (r *hangRun) settled(tests int, running bool, threads ...string) map[int]*p
 		}
 		return n >= tests
 	})
-	return evs
-}
-
-// unionThreads adds the rows of a new thread table to the rows seen so
-// far (a newer row replaces an older one of the same ident): a table
-// written late but computed early may lack a thread that the one before
-// it had (see the report: the plugin computes and writes the table
-// without a lock), and a row of a thread that has ended does no harm (its
-// ident is not in the dump).
-func unionThreads(old, rows []Thread) []Thread {
-	out := append([]Thread(nil), rows...)
-	for _, o := range old {
-		if !slices.ContainsFunc(rows, func(r Thread) bool { return r.Ident == o.Ident }) {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// targetsOf turns the events into the snapshot's targets (every process)
-// and the diagnosis's worker states (every process that runs tests: not
-// xdist's controller).
-func targetsOf(evs map[int]*procEvents) ([]Target, []WorkerState, string) {
-	var ts []Target
-	var ws []WorkerState
-	rootdir := ""
-	for _, p := range evs {
-		ts = append(ts, Target{PID: p.PID, Worker: p.Worker, Signal: p.Signal, Stacks: p.Stacks, Threads: p.Threads})
-		if p.Role != RoleController {
-			ws = append(ws, WorkerState{Worker: p.Worker, PID: p.PID, Test: p.Test, Phase: p.Phase,
-				Fixture: p.Fixture, FixtureScope: p.FixtureScope, Queued: p.Queued})
-		}
-		rootdir = p.Rootdir
-	}
-	return ts, ws, rootdir
+	return p
 }
 
 // snapshot takes a snapshot of every process of the run.
-func (r *hangRun) snapshot(evs map[int]*procEvents) (*Snapshot, []WorkerState, string) {
+func (r *hangRun) snapshot(p *Processes) (*Snapshot, []WorkerState, string) {
 	r.t.Helper()
-	ts, ws, rootdir := targetsOf(evs)
+	ts, ws, rootdir := p.Targets(), p.Workers(), p.Rootdir()
 	snap, err := Take(context.Background(), ts, SnapshotOptions{})
 	if err != nil {
 		r.t.Fatalf("Take: %v", err)
 	}
 	for _, rd := range snap.Rounds {
-		for _, p := range rd.Procs {
-			if !p.Sent || !p.Complete {
+		for i, p := range rd.Procs {
+			if ts[i].Skip == "" && (!p.Sent || !p.Complete) {
 				r.t.Errorf("pid %d (%q): sent %v, complete %v: %s; its dump:\n%s", p.PID, p.Worker, p.Sent, p.Complete, p.Note, p.Raw)
 			}
 		}

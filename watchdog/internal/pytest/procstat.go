@@ -1,6 +1,7 @@
 package pytest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +10,11 @@ import (
 )
 
 // What the snapshot reads of a process and its threads in /proc (Linux).
+
+// nativeEndian is the byte order of the machine's memory (every Linux
+// architecture Go runs pytest on here is little-endian; big-endian ones
+// would read the pollfds wrong, not crash).
+var nativeEndian = binary.NativeEndian
 
 // clockTick is USER_HZ, the unit of utime and stime in /proc/PID/stat: 100
 // on every Linux architecture Go supports.
@@ -24,6 +30,11 @@ type taskInfo struct {
 	// arguments (the first is the descriptor for read, recv, accept …).
 	Syscall int
 	Args    [6]uint64
+	// Polled are the descriptors a thread blocked in poll or select waits
+	// on, read from its memory (/proc/W/mem: the same access as
+	// /proc/W/task/T/syscall); PollWrite says it waits to write.
+	Polled    []int
+	PollWrite bool
 }
 
 // readTask reads /proc/pid/task/tid/{stat,wchan,syscall}. A thread that
@@ -45,7 +56,71 @@ func readTask(pid, tid int) (taskInfo, error) {
 	if s, err := os.ReadFile(dir + "syscall"); err == nil {
 		t.Syscall, t.Args = parseSyscall(string(s))
 	}
+	switch kindOfSyscall(t.Syscall) {
+	case sysPollFDs:
+		t.Polled, t.PollWrite = readPollFDs(pid, t.Args[0], t.Args[1])
+	case sysSelect:
+		t.Polled, t.PollWrite = readSelect(pid, t.Args[0], t.Args[1], t.Args[2])
+	}
 	return t, nil
+}
+
+// maxPolled bounds the descriptors read out of a poll or select call:
+// Python's socket timeouts poll one, selectors a handful.
+const maxPolled = 64
+
+// readMem reads n bytes at addr of pid's memory; nil when it cannot.
+func readMem(pid int, addr uint64, n int) []byte {
+	if addr == 0 || n <= 0 {
+		return nil
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, int64(addr)); err != nil {
+		return nil
+	}
+	return b
+}
+
+// readPollFDs reads poll's array of struct pollfd {int fd; short events;
+// short revents} (8 bytes each, native byte order).
+func readPollFDs(pid int, addr, nfds uint64) ([]int, bool) {
+	n := int(min(nfds, maxPolled))
+	b := readMem(pid, addr, 8*n)
+	var fds []int
+	write := false
+	for i := 0; i+8 <= len(b); i += 8 {
+		fd := int32(nativeEndian.Uint32(b[i:]))
+		events := nativeEndian.Uint16(b[i+4:])
+		if fd >= 0 {
+			fds = append(fds, int(fd))
+			write = write || events&0x4 != 0 && events&0x1 == 0 // POLLOUT without POLLIN
+		}
+	}
+	return fds, write
+}
+
+// readSelect reads select's read and write sets (bitmaps of unsigned
+// longs) below nfds.
+func readSelect(pid int, nfds, readfds, writefds uint64) ([]int, bool) {
+	n := int(min(nfds, 1024))
+	size := (n + 63) / 64 * 8
+	var fds []int
+	write := false
+	for set, addr := range []uint64{readfds, writefds} {
+		b := readMem(pid, addr, size)
+		for fd := 0; fd < n && fd/8 < len(b) && len(fds) < maxPolled; fd++ {
+			if b[fd/8]&(1<<(fd%8)) != 0 {
+				fds = append(fds, fd)
+				write = write || set == 1
+			}
+		}
+	}
+	return fds, write
 }
 
 // parseTaskStat reads the state and CPU time out of a stat line; the

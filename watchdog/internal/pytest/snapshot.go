@@ -27,6 +27,9 @@ type Target struct {
 	// Threads is the plugin's latest thread table: it maps faulthandler's
 	// idents to the kernel's thread ids.
 	Threads []Thread
+	// Skip, when set, says why the process is not to be signalled: its
+	// files, sockets and locks are still collected (see Processes.Targets).
+	Skip string
 }
 
 // SnapshotOptions tune Snapshot; the zero value is what the engine uses.
@@ -45,6 +48,9 @@ type SnapshotOptions struct {
 	// Poll is the interval at which a round checks whether the handlers
 	// have finished (default 1 ms).
 	Poll time.Duration
+	// Own are hangdog's own stdout and stderr, which CaptureSizes leaves
+	// out of the captured output sizes.
+	Own []os.FileInfo
 }
 
 func (o SnapshotOptions) withDefaults() SnapshotOptions {
@@ -123,13 +129,13 @@ type DumpThread struct {
 // not signalled; its ProcDump says why. The error is non-nil only when ctx
 // ends (the rounds taken so far are returned) or no target exists.
 //
-// A round is complete for a process when its signal has been delivered
-// (no longer pending for the process or any thread) and no thread's mask
-// blocks it any more: the kernel blocks a handler's signal while the
-// handler runs (faulthandler registers it without SA_NODEFER), so a clear
-// mask after delivery means the dump is written — no sleep, no guess from
-// the text, which has no end marker. The wait is bounded by
-// opt.DumpTimeout.
+// A round is complete for a process when its stacks file has grown and,
+// read after that, its signal is no longer pending (for the process or any
+// thread) and no thread's mask blocks it: the kernel blocks a handler's
+// signal while the handler runs (faulthandler registers it without
+// SA_NODEFER), so bytes written and then a clear mask mean the handler
+// has started and returned — no sleep, no guess from the text, which has
+// no end marker (see handled). The wait is bounded by opt.DumpTimeout.
 func Take(ctx context.Context, targets []Target, opt SnapshotOptions) (*Snapshot, error) {
 	opt = opt.withDefaults()
 	start := time.Now()
@@ -185,7 +191,7 @@ func takeRound(ctx context.Context, targets []Target, opt SnapshotOptions) Round
 	for i, t := range targets {
 		d := &round.Procs[i]
 		d.PID, d.Worker = t.PID, t.Worker
-		d.Output, _ = CaptureSizes(t.PID)
+		d.Output, _ = CaptureSizes(t.PID, opt.Own...)
 		if p, note := prepare(t, d); p != nil {
 			ps = append(ps, p)
 		} else {
@@ -219,6 +225,9 @@ func takeRound(ctx context.Context, targets []Target, opt SnapshotOptions) Round
 // prepare checks that t can be signalled, notes the stacks file's size and
 // reads its threads; nil and a note when it is not to be signalled.
 func prepare(t Target, d *ProcDump) (*pending, string) {
+	if t.Skip != "" {
+		return nil, "not signalled: " + t.Skip
+	}
 	if t.Signal <= 0 || t.Stacks == "" {
 		return nil, "the plugin registered no snapshot signal"
 	}
@@ -271,12 +280,28 @@ func waitHandler(ctx context.Context, p *pending, deadline time.Time, poll time.
 	}
 }
 
-// handled reports whether p's signal is neither pending nor being handled.
-// The process's shared pending set is read first: once it shows the
-// signal taken, a thread mask read afterwards that does not block it
-// means the handler has returned.
+// handled reports whether p's handler has written its dump and returned.
+// The kernel takes a signal off the pending set before it blocks it in the
+// thread's mask for the handler, so "neither pending nor blocked" alone
+// also holds for an instant before the handler starts. Hence the order:
+// the stacks file is seen to have grown (the handler has started: it
+// writes only while it runs, with the signal blocked), then the signal is
+// neither pending for the process nor for a thread, nor newly blocked by
+// one (the handler has returned since). A handler that writes nothing
+// (faulthandler found no interpreter) is never seen done: the round's
+// timeout ends the wait.
 func handled(p *pending) (bool, error) {
 	sig := p.t.Signal
+	st, err := os.Stat(p.t.Stacks)
+	if err != nil {
+		return false, err
+	}
+	if st.Size() <= p.offset {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", p.t.PID)); err != nil {
+			return false, err
+		}
+		return false, nil
+	}
 	m, err := readMasks(fmt.Sprintf("/proc/%d/status", p.t.PID))
 	if err != nil {
 		return false, err
@@ -345,10 +370,11 @@ func readDump(p *pending) {
 		p.d.Threads = append(p.d.Threads, th)
 	}
 	if unknown > 0 {
+		// execnet's threads, started with _thread, are never in it.
 		p.d.Note = joinNote(p.d.Note, fmt.Sprintf("%d threads not in the plugin's thread table", unknown))
 	}
-	if n := len(p.t.Threads); n > 0 && n != len(dump.Threads) && !dump.MoreThreads {
-		p.d.Note = joinNote(p.d.Note, fmt.Sprintf("the dump has %d threads, the thread table %d", len(dump.Threads), n))
+	if n := len(dump.Threads); n > 0 && dump.Threads[n-1].Partial {
+		p.d.Note = joinNote(p.d.Note, "the dump ends inside a line (cut short)")
 	}
 }
 

@@ -5,10 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestSnapshotNeverSignalsUncaught: a process that does not catch the
@@ -42,6 +46,58 @@ func TestSnapshotNeverSignalsUncaught(t *testing.T) {
 	}
 }
 
+// TestSnapshotWaitsForTheDump: a process that catches the signal but
+// writes no dump (here a Python handler that does nothing) is not taken
+// as done when its signal has left the pending set and no thread blocks
+// it: the dump must have been written first, else the round waits until
+// its timeout. Before, the round ended at once with "no dump" — as it did,
+// on a real worker, when the check fell between the kernel taking the
+// signal and blocking it for the handler.
+func TestSnapshotWaitsForTheDump(t *testing.T) {
+	t.Parallel()
+	py := python(t).Path
+	cmd := exec.Command(py, "-c", "import signal, sys, time\n"+
+		"signal.signal(signal.SIGRTMIN + 4, lambda *a: None)\n"+
+		"print(int(signal.SIGRTMIN + 4), flush=True)\n"+
+		"time.sleep(60)\n")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	line := make([]byte, 16)
+	n, err := out.Read(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := strconv.Atoi(strings.TrimSpace(string(line[:n])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stacks := filepath.Join(t.TempDir(), "stacks.txt")
+	if err := os.WriteFile(stacks, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Take(context.Background(), []Target{{PID: cmd.Process.Pid, Signal: sig, Stacks: stacks}},
+		SnapshotOptions{Rounds: 1, DumpTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := snap.Rounds[0].Procs[0]
+	if !d.Sent || d.Complete || !strings.Contains(d.Note, "did not finish in time") {
+		t.Errorf("sent %v, complete %v, note %q; want sent, not complete, timed out", d.Sent, d.Complete, d.Note)
+	}
+	if snap.Elapsed < 300*time.Millisecond {
+		t.Errorf("the round ended after %v, before its timeout", snap.Elapsed)
+	}
+}
+
 func TestParseProcFiles(t *testing.T) {
 	t.Parallel()
 	ti, err := parseTaskStat("123 (a b) c)) S 1 123 123 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 3 0 100 1000 10")
@@ -68,6 +124,36 @@ func TestParseProcFiles(t *testing.T) {
 	}
 }
 
+// TestReadPolled reads poll's and select's arguments out of this process's
+// own memory, as the snapshot reads a blocked worker's.
+func TestReadPolled(t *testing.T) {
+	t.Parallel()
+	b := make([]byte, 24)
+	for i, pfd := range []struct {
+		fd     int32
+		events uint16
+	}{{5, 0x1}, {-1, 0x1}, {7, 0x4}} {
+		nativeEndian.PutUint32(b[8*i:], uint32(pfd.fd))
+		nativeEndian.PutUint16(b[8*i+4:], pfd.events)
+	}
+	fds, write := readPollFDs(os.Getpid(), uint64(uintptr(unsafe.Pointer(&b[0]))), 3)
+	if !slices.Equal(fds, []int{5, 7}) || !write {
+		t.Errorf("poll: %v, write %v; want [5 7], true", fds, write)
+	}
+	rd, wr := make([]byte, 16), make([]byte, 16)
+	rd[0], rd[8] = 1<<3, 1<<1 // 3 and 65
+	fds, write = readSelect(os.Getpid(), 70, uint64(uintptr(unsafe.Pointer(&rd[0]))), uint64(uintptr(unsafe.Pointer(&wr[0]))))
+	if !slices.Equal(fds, []int{3, 65}) || write {
+		t.Errorf("select: %v, write %v; want [3 65], false", fds, write)
+	}
+	if fds, _ := readPollFDs(os.Getpid(), 0, 3); fds != nil {
+		t.Errorf("poll at address 0: %v", fds)
+	}
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(rd)
+	runtime.KeepAlive(wr)
+}
+
 func TestUserFrame(t *testing.T) {
 	t.Parallel()
 	root := "/src/proj"
@@ -92,20 +178,33 @@ func TestUserFrame(t *testing.T) {
 }
 
 // BenchmarkSnapshot measures the stall → stacks time: one round of dumps
-// of every process of a stuck run (the controller and -n 2 or -n 10
-// workers, two of them deadlocked in flock), read and parsed.
+// of every worker of a stuck run, read and parsed: -n 2 on flock_deadlock
+// (both workers deadlocked) and -n 10 on ten_waits (ten workers, each
+// waiting in a test of its own). ns/op adds the forensics of all the
+// processes.
 func BenchmarkSnapshot(b *testing.B) {
-	for _, n := range []string{"2", "10"} {
-		b.Run("workers="+n, func(b *testing.B) {
-			r := startRun(b, "flock_deadlock", "-n", n, "--dist", "loadfile")
-			r.waitMarkers("up.blocking", "down.blocking")
-			evs := r.settled(2, false)
-			want := 1 + 2
-			if n == "10" {
-				want = 1 + 10
+	for _, c := range []struct {
+		n, suite string
+		markers  []string
+	}{
+		{"2", "flock_deadlock", []string{"up.blocking", "down.blocking"}},
+		{"10", "ten_waits", []string{"wait_0.blocking", "wait_1.blocking", "wait_2.blocking", "wait_3.blocking", "wait_4.blocking",
+			"wait_5.blocking", "wait_6.blocking", "wait_7.blocking", "wait_8.blocking", "wait_9.blocking"}},
+	} {
+		b.Run("workers="+c.n, func(b *testing.B) {
+			r := startRun(b, c.suite, "-n", c.n, "--dist", "loadfile")
+			r.waitMarkers(c.markers...)
+			n, _ := strconv.Atoi(c.n)
+			ts := r.settled(n, false).Targets()
+			signalled := 0
+			for _, t := range ts {
+				if t.Skip == "" {
+					signalled++
+				}
 			}
-			r.waitFor(n+" workers' hello", func() bool { evs = r.events(); return len(evs) >= want })
-			ts, _, _ := targetsOf(evs)
+			if signalled != n {
+				b.Fatalf("%d processes to signal, want the %d workers", signalled, n)
+			}
 			var stacks time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -114,13 +213,13 @@ func BenchmarkSnapshot(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, p := range snap.Rounds[0].Procs {
-					if !p.Complete {
+					if p.Sent && !p.Complete {
 						b.Fatalf("pid %d: %s", p.PID, p.Note)
 					}
 				}
 				stacks += snap.Elapsed
 			}
-			// stacks-ms: the call to every process's stacks read and
+			// stacks-ms: the call to every worker's stacks read and
 			// parsed (Snapshot.Elapsed); ns/op adds the forensics.
 			b.ReportMetric(float64(stacks.Microseconds())/1000/float64(b.N), "stacks-ms")
 		})

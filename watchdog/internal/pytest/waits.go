@@ -139,6 +139,10 @@ func (v view) classify() wait {
 	case sysRead, sysWrite, sysAccept, sysConnect:
 		v.descriptor(&w, k, int(t.Args[0]))
 		return w
+	case sysPollFDs, sysSelect:
+		w.kind = waitPoll
+		v.polled(&w, t)
+		return w
 	case sysPoll:
 		w.kind = waitPoll
 		return w
@@ -273,6 +277,42 @@ func (v view) descriptor(w *wait, k sysKind, fd int) {
 	}
 }
 
+// polled classifies a poll or select on descriptors as a wait on the
+// first socket (or pipe) among them: Python's socket timeouts poll the
+// socket before each recv, send, accept or connect.
+func (v view) polled(w *wait, t taskInfo) {
+	p, ok := v.proc(v.pid)
+	if !ok {
+		return
+	}
+	for _, fd := range t.Polled {
+		for _, f := range p.Files {
+			if f.FD != fd || (f.Kind != forensics.KindSocket && f.Kind != forensics.KindPipe) {
+				continue
+			}
+			k := sysRead
+			if t.PollWrite {
+				k = sysWrite
+			}
+			if f.Kind == forensics.KindSocket && v.listening(f.Inode) {
+				k = sysAccept
+			}
+			v.descriptor(w, k, fd)
+			return
+		}
+	}
+}
+
+// listening reports whether the socket inode is a listener.
+func (v view) listening(inode uint64) bool {
+	for _, s := range v.fs.Sockets {
+		if s.Inode == inode {
+			return s.State == "LISTEN"
+		}
+	}
+	return false
+}
+
 // socketPeer describes the socket w.inode and finds the process at its
 // other end.
 func (v view) socketPeer(w *wait, k sysKind) {
@@ -287,6 +327,9 @@ func (v view) socketPeer(w *wait, k sysKind) {
 		case s.State == "LISTEN":
 			w.what = fmt.Sprintf("accept on %s", s.Local)
 		default:
+			if s.State == "SYN_SENT" {
+				verb = "connect"
+			}
 			w.what = fmt.Sprintf("%s on a TCP connection %s → %s", verb, s.Local, s.Remote)
 			for _, o := range v.fs.Sockets {
 				if o.Inode != s.Inode && o.Local == s.Remote && o.Remote == s.Local {

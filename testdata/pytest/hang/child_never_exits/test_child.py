@@ -3,5 +3,6 @@ import subprocess
 
 
 def test_child():
+    child = subprocess.Popen(["sleep", "86400"])  # returns once sleep runs
     open(os.path.join(os.environ["HANG_DIR"], "child.blocking"), "w").close()
-    subprocess.run(["sleep", "86400"], check=True)
+    child.wait()

@@ -13,6 +13,7 @@ def test_server():
         f.write(str(srv.getsockname()[1]))
     os.rename(tmp, os.path.join(D, "port"))
     conn, _ = srv.accept()
+    conn.settimeout(3600)  # Python then polls the socket before each recv
     open(os.path.join(D, "server.blocking"), "w").close()
     request = conn.recv(100)  # the client waits for a greeting first
     conn.sendall(b"hello " + request)

@@ -9,6 +9,7 @@ both = threading.Barrier(2)
 def forward():
     with a:
         both.wait()
+        mark("forward")
         with b:
             pass
 
@@ -16,8 +17,13 @@ def forward():
 def backward():
     with b:
         both.wait()
+        mark("backward")
         with a:
             pass
+
+
+def mark(name):
+    open(os.path.join(os.environ["HANG_DIR"], name + ".blocking"), "w").close()
 
 
 def test_two_threads():
@@ -25,6 +31,6 @@ def test_two_threads():
     t2 = threading.Thread(target=backward, name="backward")
     t1.start()
     t2.start()
-    open(os.path.join(os.environ["HANG_DIR"], "threads.blocking"), "w").close()
+    mark("threads")
     t1.join()
     t2.join()
