@@ -53,6 +53,9 @@ type Adapter struct {
 	host core.Host
 	dir  string // the run's directory (hangdog's --dir)
 
+	// state keeps what snapshots and diagnoses need of every process.
+	state Processes
+
 	mu      sync.Mutex
 	run     *RunDir
 	procs   map[int]*procInfo  // by pid, from hello and threads
@@ -74,24 +77,19 @@ type Adapter struct {
 	exit          *int // the session's exitstatus (controller or main)
 }
 
-// procInfo is what the plugin said about one process.
+// procInfo is what the adapter keeps of one process (Processes keeps
+// what snapshots need).
 type procInfo struct {
-	pid     int
-	unit    string
-	worker  string
-	role    Role
-	signal  int
-	stacks  string
-	threads []Thread
-	rootdir string
+	pid    int
+	unit   string
+	worker string
+	role   Role
 }
 
 // unitOf is what runs on a unit now.
 type unitOf struct {
-	pid                   int
-	test, phase           string
-	fixture, fixtureScope string
-	queued                []string
+	pid  int
+	test string
 	// out is the test's captured output as last seen (of outTest).
 	out     Output
 	outTest string
@@ -355,6 +353,7 @@ type eventSink struct{ s *stream }
 func (es eventSink) Core(e core.Event) { es.s.sink.Event(e) }
 
 func (es eventSink) Event(e *Event) {
+	es.s.a.state.Observe(e)
 	if e.Kind == KindSessionFinish && e.Role == RoleController {
 		// The controller's unit (see outputBeats) ends with its session.
 		defer es.s.sink.Event(core.Event{Unit: ControllerUnit, Action: core.ActionPass})
@@ -391,12 +390,6 @@ func (a *Adapter) observe(e *Event) (again string) {
 		pi = &procInfo{pid: e.PID}
 		a.procs[e.PID] = pi
 	}
-	if e.Kind == KindBoot || e.Kind == KindHello {
-		pi.signal, pi.stacks = e.Signal, e.Stacks
-	}
-	if e.Kind == KindThreads {
-		pi.threads = e.Threads
-	}
 	a.progress++
 	if e.Unit == "" {
 		return "" // a boot line: the process's unit is known from its hello on
@@ -410,7 +403,6 @@ func (a *Adapter) observe(e *Event) (again string) {
 	u.worker = pi.role == RoleWorker
 	switch e.Kind {
 	case KindHello:
-		pi.rootdir = e.RootDir
 		if pi.role == RoleController {
 			a.controller = e.PID
 		}
@@ -431,20 +423,8 @@ func (a *Adapter) observe(e *Event) (again string) {
 		if w, ok := a.hung[e.NodeID]; ok && w != e.Unit && pi.role == RoleWorker {
 			again = w
 		}
-		u.test, u.phase, u.fixture, u.fixtureScope = e.NodeID, "", "", ""
-		if len(u.queued) > 0 && u.queued[0] == e.NodeID {
-			u.queued = u.queued[1:]
-		}
-	case KindPhase:
-		// A phase lasts until the test's next line, and so does a
-		// fixture's setup or teardown (CONTRACT.md).
-		u.phase, u.fixture, u.fixtureScope = e.When, "", ""
-	case KindFixture:
-		u.fixture, u.fixtureScope = e.Name, e.Scope
+		u.test = e.NodeID
 	case KindReport:
-		if pi.role != RoleController && e.NodeID == u.test {
-			u.fixture, u.fixtureScope = "", ""
-		}
 		if pi.role != RoleWorker && e.When == "???" && e.Outcome == "failed" {
 			a.crashed[e.NodeID] = true
 		}
@@ -453,18 +433,7 @@ func (a *Adapter) observe(e *Event) (again string) {
 			a.mainFinished[e.NodeID] = true
 		}
 		if u.test == e.NodeID {
-			u.test, u.phase, u.fixture, u.fixtureScope = "", "", "", ""
-		}
-	case KindPending:
-		q := a.unit(e.Node)
-		if e.NodeIDs != nil {
-			q.queued = append([]string(nil), e.NodeIDs...)
-		} else if e.Drop > 0 {
-			q.queued = q.queued[min(e.Drop, len(q.queued)):]
-		}
-		// The first is the one running (or about to).
-		if len(q.queued) > 0 && q.queued[0] == q.test {
-			q.queued = q.queued[1:]
+			u.test = ""
 		}
 	case KindSessionFinish:
 		if pi.role == RoleWorker {
@@ -490,42 +459,9 @@ func (a *Adapter) unit(name string) *unitOf {
 	return u
 }
 
-// workerOf is a unit's name in a WorkerState ("" for the run without
-// xdist).
-func workerOf(unit string) string {
-	if unit == MainUnit || unit == ControllerUnit {
-		return ""
-	}
-	return unit
-}
-
 // snapData is the adapter's reading of a snapshot (core.Snapshot.Data).
 type snapData struct {
-	snap    *Snapshot
-	workers []WorkerState
-	rootdir string
-}
-
-// targets are every live process of the run that registered a signal,
-// with what the snapshot and the diagnosis need of each.
-func (a *Adapter) targets() ([]Target, []WorkerState, string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var ts []Target
-	var ws []WorkerState
-	for _, pi := range a.procs {
-		if !proc.Alive(pi.pid) {
-			continue
-		}
-		ts = append(ts, Target{PID: pi.pid, Worker: pi.worker, Signal: pi.signal, Stacks: pi.stacks, Threads: append([]Thread(nil), pi.threads...)})
-		w := WorkerState{Worker: pi.worker, PID: pi.pid}
-		if u := a.units[pi.unit]; u != nil && pi.role != RoleController {
-			w.Test, w.Phase, w.Fixture, w.FixtureScope = u.test, u.phase, u.fixture, u.fixtureScope
-			w.Queued = append([]string(nil), u.queued...)
-		}
-		ws = append(ws, w)
-	}
-	return ts, ws, a.Runner.RootDir
+	in DiagInput
 }
 
 // Snapshot implements core.Snapshotter: the stacks of every process of the
@@ -533,7 +469,7 @@ func (a *Adapter) targets() ([]Target, []WorkerState, string) {
 // forensics of all of them; nothing is stopped.
 func (a *Adapter) Snapshot(req core.SnapRequest) *core.Snapshot {
 	req.Ready()
-	ts, ws, root := a.targets()
+	ts := a.state.Targets(req.Unit)
 	dir := a.host.ArtifactPath(req.Unit, "capture")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return &core.Snapshot{Err: fmt.Sprintf("capture directory: %v", err)}
@@ -545,7 +481,7 @@ func (a *Adapter) Snapshot(req core.SnapRequest) *core.Snapshot {
 	}
 	out := &core.Snapshot{Kind: "snapshot", Dir: dir, Artifacts: map[string]string{},
 		Seconds: start.Sub(req.Started).Seconds() + snap.Elapsed.Seconds(),
-		Data:    &snapData{snap: snap, workers: ws, rootdir: root}}
+		Data:    &snapData{in: a.diagInput(req.Unit, snap)}}
 	if err != nil {
 		out.Errors = append(out.Errors, err.Error())
 	}
@@ -562,7 +498,7 @@ func (a *Adapter) Snapshot(req core.SnapRequest) *core.Snapshot {
 			if os.WriteFile(path, p.Raw, 0o600) != nil {
 				continue
 			}
-			if p.Worker == workerOf(req.Unit) {
+			if p.PID == a.pidOf(req.Unit) {
 				out.Artifacts["dump"] = path
 				out.Artifacts[fmt.Sprintf("stacks_%d", i+1)] = path
 			}
@@ -583,12 +519,14 @@ func (a *Adapter) Diagnose(s *core.Snapshot, req core.SnapRequest) []core.Diagno
 	if sd == nil {
 		return nil
 	}
-	ds := Diagnose(DiagInput{Rootdir: sd.rootdir, Workers: sd.workers, Stuck: []string{workerOf(req.Unit)}, Snapshot: sd.snap})
+	ds := Diagnose(sd.in)
 	if len(ds) == 0 {
 		return nil
 	}
+	v, cpu := Verdict(sd.in, req.Unit)
 	for i := range ds {
 		ds[i].Explained = true // the summary names the other side itself
+		ds[i].Verdict, ds[i].CPUPercent = v, float64(int64(cpu*10000+0.5))/100
 	}
 	if len(req.Tests) == 0 {
 		d := ds[0]
@@ -612,9 +550,8 @@ func (a *Adapter) Diagnose(s *core.Snapshot, req core.SnapRequest) []core.Diagno
 // then SIGKILL of its tree (xdist replaces a worker it lost and runs the
 // tests stranded behind it).
 func (a *Adapter) Stop(unit string, pid int, dir string) (string, string) {
-	ts, _, _ := a.targets()
 	var mine []Target
-	for _, t := range ts {
+	for _, t := range a.state.Targets(unit) {
 		if t.PID == pid {
 			mine = append(mine, t)
 		}
@@ -744,4 +681,27 @@ func (a *Adapter) Collected() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.total
+}
+
+// diagInput is what Diagnose needs of a snapshot of unit: the processes
+// that run tests and, when the stuck unit is xdist's controller (which
+// runs none), the controller too.
+func (a *Adapter) diagInput(unit string, snap *Snapshot) DiagInput {
+	ws := a.state.Workers()
+	if unit == ControllerUnit {
+		if pid := a.pidOf(unit); pid != 0 {
+			ws = append(ws, WorkerState{Unit: ControllerUnit, PID: pid})
+		}
+	}
+	return DiagInput{Rootdir: a.state.Rootdir(), Workers: ws, Stuck: []string{unit}, Snapshot: snap}
+}
+
+// pidOf is the process of unit as its events said (0 if none).
+func (a *Adapter) pidOf(unit string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if u := a.units[unit]; u != nil {
+		return u.pid
+	}
+	return 0
 }
