@@ -169,6 +169,10 @@ type Hang struct {
 	// was reported (it was slow, not stuck).
 	Killed    bool `json:"killed,omitempty"`
 	Recovered bool `json:"recovered,omitempty"`
+	// FreedBy is the unit whose process hangdog stopped (--kill-after)
+	// just before this test moved again: that process held what it
+	// waited for, so the test stays reported as hung.
+	FreedBy string `json:"freed_by,omitempty"`
 	// Rerun is the verdict of running the hung test again by itself
 	// (--rerun-hung).
 	Rerun *Rerun `json:"rerun,omitempty"`

@@ -52,6 +52,7 @@ type engine struct {
 	tr       *track.Tracker
 	book     book
 	live     map[string]*liveHang // hangs whose process still runs, by unit
+	lastKill kill                 // the last stop of a live hang's process
 	warnings []string
 	warned   map[string]bool
 	seq      int

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/track"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
@@ -421,4 +422,48 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+// TestFreed: a stuck test of one unit that moves again right after
+// hangdog stopped another unit's process at --kill-after was waiting for
+// what that process held: it stays reported as hung, says what freed it,
+// and its own process is not stopped; later than freedWindow, or after a
+// stop of its own unit, moving again is a recovery.
+func TestFreed(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	for _, c := range []struct {
+		name      string
+		killed    string
+		ago       time.Duration
+		freed     bool
+		recovered bool
+	}{
+		{"just after another unit's stop", "u1", time.Second, true, false},
+		{"long after", "u1", freedWindow + time.Second, false, true},
+		{"no stop", "", 0, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := &engine{tr: track.New(&fake{}), live: map[string]*liveHang{}, warned: map[string]bool{},
+				stderr: &syncWriter{w: io.Discard}, words: core.GoWords}
+			e.tr.Observe(&core.Event{Unit: "u2", Test: "TestWaiter", Action: core.ActionRun}, now.Add(-time.Minute))
+			e.tr.Flag("u2", "TestWaiter")
+			h := &report.Hang{Package: "u2", Test: "TestWaiter", Summary: "waits"}
+			e.addHang("u2", h)
+			e.live["u2"] = &liveHang{pkg: "u2", hangs: []*report.Hang{h}}
+			if c.killed != "" {
+				e.lastKill = kill{unit: c.killed, pid: 42, at: now.Add(-c.ago)}
+			}
+			e.recoverTest("u2", "TestWaiter", now)
+			if got := h.FreedBy != ""; got != c.freed {
+				t.Errorf("freed by %q, want freed %v", h.FreedBy, c.freed)
+			}
+			if h.Recovered != c.recovered || e.book.has("u2", "TestWaiter") == c.recovered {
+				t.Errorf("recovered %v, in the hangs %v; want recovered %v", h.Recovered, e.book.has("u2", "TestWaiter"), c.recovered)
+			}
+			if c.freed && (e.live["u2"] != nil || !strings.Contains(h.Summary, "after hangdog stopped u1 (test binary 42")) {
+				t.Errorf("live %v, summary %q", e.live["u2"], h.Summary)
+			}
+		})
+	}
 }

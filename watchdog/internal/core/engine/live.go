@@ -87,8 +87,20 @@ func (e *engine) killLive(l *liveHang, quiet time.Duration) {
 	}
 	delete(e.live, l.pkg)
 	e.releasePackage(l.pkg)
+	e.lastKill = kill{unit: l.pkg, pid: l.pid, at: time.Now()}
 	e.mu.Unlock()
 	e.writeHangArtifacts(l.pkg, l.hangs)
+}
+
+// freedWindow is how soon after hangdog stopped a unit's process a stuck
+// test of another unit that moves again counts as freed by that stop.
+const freedWindow = 3 * time.Second
+
+// kill is the last stop of a live hang's process.
+type kill struct {
+	unit string
+	pid  int
+	at   time.Time
 }
 
 // recover notes that a test reported as stuck made progress after all.
@@ -100,6 +112,18 @@ func (e *engine) recoverTest(pkg, test string, now time.Time) {
 	}
 	for _, h := range l.hangs {
 		if h.Test != test {
+			continue
+		}
+		if k := e.lastKill; k.unit != "" && k.unit != pkg && now.Sub(k.at) < freedWindow && h.FreedBy == "" {
+			// Freed by that stop: it waited for what the stopped process
+			// held. It stays a hang (its result is not counted), and its
+			// process is not stopped.
+			h.FreedBy = k.unit
+			h.Summary += fmt.Sprintf("; it moved again %s after hangdog stopped %s (%s %d, --kill-after), which held what it waited for",
+				fmtSeconds(now.Sub(k.at).Seconds()), k.unit, e.words.Process, k.pid)
+			delete(e.live, pkg)
+			e.releasePackage(pkg)
+			fmt.Fprintf(e.stderr, "hangdog: FREED %s %s: it moved again when hangdog stopped %s; still reported as hung\n", pkg, test, k.unit)
 			continue
 		}
 		if e.tr.Recover(pkg, test) {
