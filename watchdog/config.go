@@ -1,10 +1,10 @@
-// Package watchdog runs `go test -json`, follows every test through the
-// event stream, notices the test (or the package binary outside any test)
-// that stops making progress, captures the goroutines of exactly that test
-// binary and explains where and why it is stuck. It is the public API of
-// the hangdog command: Config, Run, the report and the exit codes; it
-// wires the go test adapter (internal/gotest) to the runner-neutral engine
-// (internal/core/engine).
+// Package watchdog runs a test suite (`go test -json`, or pytest with
+// pytest-xdist), follows every test through the runner's events, notices
+// the test (or the unit outside any test) that stops making progress,
+// snapshots exactly that process and explains where and why it is stuck.
+// It is the public API of the hangdog command: Config, Run, the report
+// and the exit codes; it wires a runner's adapter (internal/gotest,
+// internal/pytest) to the runner-neutral engine (internal/core/engine).
 package watchdog
 
 import (

@@ -1,6 +1,6 @@
 // Package core holds the runner-neutral vocabulary of hangdog's engine and
 // the interfaces through which the engine asks a runner adapter
-// (internal/gotest; later internal/pytest) for what only the runner knows.
+// (internal/gotest, internal/pytest) for what only the runner knows.
 // Package watchdog wires an adapter in; core itself imports no adapter (see
 // deps_test.go and ARCHITECTURE.md).
 package core
