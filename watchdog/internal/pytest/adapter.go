@@ -69,6 +69,9 @@ type Adapter struct {
 	// controllerDone that its session ended.
 	controller     int
 	controllerDone bool
+	// workersUp: a worker has collected; before that the controller is
+	// starting its workers and is not watched (see outputBeats).
+	workersUp bool
 	// total is the number of tests the run collected (the status line's).
 	total int
 	// A run without xdist: how many tests it collected, which finished.
@@ -114,7 +117,7 @@ func (a *Adapter) Words() core.Words {
 	return core.Words{
 		Unit: "worker", Units: "workers", Process: "worker", Stack: "thread",
 		Capture:     "taking the Python stacks of every process of the run",
-		NoTest:      "the worker runs no test (collection, or its session's start or end)",
+		NoTest:      "no test runs there (collection, a session's start or end, or xdist's controller with every worker idle)",
 		Exited:      "the worker has exited but its result never came",
 		UnitProcess: "worker %s",
 	}
@@ -299,13 +302,15 @@ func (s *stream) outputBeats() {
 	}
 	moved := s.a.progress != s.a.beaten
 	s.a.beaten = s.a.progress
-	ctl := s.a.controller != 0 && !s.a.controllerDone
+	ctl := s.a.controller != 0 && !s.a.controllerDone && s.a.workersUp
 	s.a.mu.Unlock()
 	// An idle worker waits for the controller's next tests: its quiet is
 	// the controller's, not its own. The controller is a unit of its own
 	// that makes progress while any worker is busy (its stalls are its
 	// workers') or any process wrote an event; when every worker is idle
-	// and nothing happens, the controller is what is stuck.
+	// and nothing happens, the controller is what is stuck. It is watched
+	// from the first worker's collection on: starting the workers (a new
+	// Python each, seconds on a loaded machine) writes no event.
 	for _, name := range idle {
 		s.sink.Event(core.Event{Unit: name, Action: "idle"})
 	}
@@ -411,7 +416,7 @@ func (a *Adapter) observe(e *Event) (again string) {
 		}
 	case KindCollected:
 		if pi.role == RoleWorker {
-			u.collected = true
+			u.collected, a.workersUp = true, true
 		}
 		if pi.role == RoleController && e.Count > a.total {
 			a.total = e.Count // every worker collects the whole suite

@@ -3,6 +3,7 @@ package pytest
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/hangdog/hangdog/watchdog/internal/core"
@@ -88,6 +89,7 @@ func TestAdapterBeats(t *testing.T) {
 	}
 	s.outputBeats()
 	want := map[string]bool{"gw0:idle": true, "controller:controller": true}
+	// (The controller is watched once a worker has collected, as here.)
 	got := map[string]bool{}
 	for _, u := range sink.units() {
 		got[u] = true
@@ -160,5 +162,24 @@ func TestAdapterResumeArgs(t *testing.T) {
 	}
 	if _, _, ok := mk().ResumeArgs(nil, []*report.Hang{{Unit: MainUnit, Test: "t.py::b"}}, dir); ok {
 		t.Errorf("resumed a run hangdog did not stop")
+	}
+}
+
+// TestAdapterControllerStarting: while the controller starts its workers
+// (no worker has collected yet) it gets no events of its own, so it
+// cannot stall however long the workers take to start.
+func TestAdapterControllerStarting(t *testing.T) {
+	a := New(AdapterOptions{})
+	a.Start(t.TempDir(), &nopHost{})
+	sink := &recSink{}
+	s := &stream{a: a, sink: sink}
+	a.observe(&Event{PID: os.Getpid(), Unit: ControllerUnit, Role: RoleController, Kind: KindHello})
+	a.observe(&Event{PID: live(t), Worker: "gw0", Unit: "gw0", Role: RoleWorker, Kind: KindHello})
+	s.outputBeats()
+	s.outputBeats()
+	for _, u := range sink.units() {
+		if strings.HasPrefix(u, ControllerUnit+":") {
+			t.Errorf("the controller is watched before any worker collected: %v", sink.units())
+		}
 	}
 }
