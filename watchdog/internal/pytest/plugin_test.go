@@ -112,8 +112,10 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 			units[h.Unit] = true
 		}
 		for _, p := range []string{h.Stacks, filepath.Join(res.dir.Path, fmt.Sprintf("events-%d.jsonl", h.PID))} {
-			if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
-				t.Errorf("%s: %v %v, want 0600", p, fi.Mode(), err)
+			if fi, err := os.Stat(p); err != nil {
+				t.Error(err)
+			} else if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", p, fi.Mode())
 			}
 		}
 	}
