@@ -28,12 +28,17 @@ cp watchdog/internal/pytest/plugin/hangdog_pytest.py "$WORK/d/"
 cd "$WORK/suite"
 echo "suite: $N tests, $(nproc) CPUs, $("$PYTHON" -c 'import sys, pytest, xdist; print("Python", sys.version.split()[0], "pytest", pytest.__version__, "xdist", xdist.__version__)')"
 
+# secs CMD... runs CMD and prints its wall time and the CPU time (user +
+# system) of its whole process tree, in seconds: on a machine others load,
+# the CPU time is the steadier of the two.
 secs() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1 || true
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+	"$PYTHON" -c '
+import resource, subprocess, sys, time
+t0 = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f %.3f" % (time.monotonic() - t0, ru.ru_utime + ru.ru_stime))
+' "$@"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 spread() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END {printf "%.2f–%.2f", lo, hi}'; }
@@ -50,15 +55,20 @@ for n in $WORKERS; do
 	: >"$WORK/plain" && : >"$WORK/ours"
 	for _ in $(seq "$REPEAT"); do
 		secs "${cmd[@]}" >>"$WORK/plain"
-		secs plugin "${cmd[@]}" >>"$WORK/ours"
+		secs env HANGDOG_PYTEST_DIR="$WORK/d" PYTHONPATH="$WORK/d${PYTHONPATH:+:$PYTHONPATH}" "${cmd[@]}" -p hangdog_pytest >>"$WORK/ours"
+		rm -f "$WORK"/d/stacks-*
+		lines=$(cat "$WORK"/d/events-*.jsonl | wc -l)
+		bytes=$(cat "$WORK"/d/events-*.jsonl | wc -c)
+		rm -f "$WORK"/d/events-*
 	done
-	lines=$(cat "$WORK"/d/events-*.jsonl | wc -l)
-	bytes=$(cat "$WORK"/d/events-*.jsonl | wc -c)
-	p=$(median <"$WORK/plain")
-	o=$(median <"$WORK/ours")
-	awk -v n="$n" -v p="$p" -v o="$o" -v ps="$(spread <"$WORK/plain")" -v os="$(spread <"$WORK/ours")" -v l="$lines" -v b="$bytes" -v r="$REPEAT" 'BEGIN {
-		printf "-n %-3s plain %.2f s (%s)  with the plugin %.2f s (%s)  overhead %+.1f %%  (median of %d; %d event lines, %.1f MB per run)\n",
-			n, p, ps, o, os, (o - p) / p * 100, r, l, b / 1e6 }'
+	for col in 1 2; do
+		what=$([ $col = 1 ] && echo "wall" || echo "CPU ")
+		p=$(cut -d' ' -f$col "$WORK/plain" | median)
+		o=$(cut -d' ' -f$col "$WORK/ours" | median)
+		awk -v n="$n" -v w="$what" -v p="$p" -v o="$o" -v ps="$(cut -d' ' -f$col "$WORK/plain" | spread)" -v os="$(cut -d' ' -f$col "$WORK/ours" | spread)" -v l="$lines" -v b="$bytes" -v r="$REPEAT" 'BEGIN {
+			printf "-n %-3s %s plain %.2f s (%s)  with the plugin %.2f s (%s)  overhead %+.1f %%  (median of %d; %d event lines, %.1f MB per run)\n",
+				n, w, p, ps, o, os, (o - p) / p * 100, r, l, b / 1e6 }'
+	done
 done
 
 # The snapshot signal: 10 workers and the controller, all dumped at once.

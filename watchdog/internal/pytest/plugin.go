@@ -16,7 +16,10 @@
 //	src := pytest.NewSource(p.RunDir.Path)
 //	go src.Run(ctx, ticker.C, sink) // sink.Core(e): tracker.Observe; sink.Event(e): the rest
 //	// on the hello event: p.Runner.RootDir = e.RootDir (reruns need it)
-//	// at the end: pytest.ExitCode(status, hung); Results (fed every Event) for the totals
+//	// sink.Event(e) also feeds a State (each process's test, phase, fixture,
+//	// threads, signal, queue: what a stall's snapshot and diagnosis need)
+//	// and a Results (the totals in pytest's categories)
+//	// at the end: pytest.ExitCode(status, hung)
 //
 // A Source calls its Sink on the goroutine that runs it; the Sink must not
 // block for long (the files keep growing meanwhile, nothing is lost).

@@ -2,6 +2,8 @@ package pytest
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -108,6 +110,13 @@ func checkPassSuite(t *testing.T, res *run, workers int, each bool) {
 		}
 		if h.Role == RoleWorker {
 			units[h.Unit] = true
+		}
+		for _, p := range []string{h.Stacks, filepath.Join(res.dir.Path, fmt.Sprintf("events-%d.jsonl", h.PID))} {
+			if fi, err := os.Stat(p); err != nil {
+				t.Error(err)
+			} else if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", p, fi.Mode())
+			}
 		}
 	}
 	if workers == 0 {

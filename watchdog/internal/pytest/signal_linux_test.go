@@ -92,6 +92,7 @@ func testSnapshotSignal(t *testing.T, in *Interpreter, args []string) {
 	// Follow the events until the test's call runs with its threads.
 	rec := &recorder{}
 	src := NewSource(d.Path)
+	state := NewState()
 	var runner *Event // the hello of the process that runs the test
 	hellos := map[int]*Event{}
 	tables := map[int][]Thread{}
@@ -103,6 +104,7 @@ func testSnapshotSignal(t *testing.T, in *Interpreter, args []string) {
 			t.Fatal(err)
 		}
 		for _, e := range rec.events {
+			state.Add(e)
 			switch e.Kind {
 			case KindHello:
 				hellos[e.PID] = e
@@ -115,8 +117,21 @@ func testSnapshotSignal(t *testing.T, in *Interpreter, args []string) {
 			}
 		}
 		rec.events = nil
-		if runner != nil && len(tables[runner.PID]) == 3 {
+		if runner != nil && len(tables[runner.PID]) == 3 &&
+			(runner.Role != RoleWorker || state.ByPID(runner.PID).QueueSource != "") {
 			break
+		}
+	}
+
+	// What the events say of the process that runs the test.
+	p := state.ByPID(runner.PID)
+	if p == nil || p.Test != "test_threads.py::test_waits_for_release" || p.Phase != "call" || len(p.Threads) != 3 || p.Signal != runner.Signal {
+		t.Errorf("state of the test's process: %+v", p)
+	}
+	if p != nil && p.Role == RoleWorker {
+		// Two tests on two workers: one each, nothing behind.
+		if q := p.Queue; len(q) != 1 || q[0] != p.Test || len(p.Behind()) != 0 {
+			t.Errorf("queue %q, behind %q", q, p.Behind())
 		}
 	}
 

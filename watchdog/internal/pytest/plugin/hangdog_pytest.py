@@ -155,10 +155,10 @@ class _Recorder:
             except (ValueError, OSError):
                 continue
             try:
-                f = open(self.stacks_path, "ab", buffering=0)
-                os.chmod(self.stacks_path, 0o600)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+                f = os.fdopen(os.open(self.stacks_path, flags, 0o600), "ab", buffering=0)
                 faulthandler.register(sig, file=f, all_threads=True, chain=False)
-            except Exception as exc:  # noqa: BLE001 - recorded in hello
+            except Exception as exc:  # noqa: BLE001 - recorded in boot and hello
                 self.sig_error = "%s: %s" % (type(exc).__name__, exc)
                 return
             self.stacks = f  # faulthandler keeps only the descriptor
