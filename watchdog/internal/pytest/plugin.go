@@ -4,22 +4,18 @@
 // directory per run), follows the plugin's event files into the core's
 // events and pytest's own, totals the results in pytest's categories and
 // maps pytest's exit status, and reads a worker's captured-output sizes as
-// a heartbeat. The snapshot half (faulthandler dumps, diagnoses) lives in
-// this package too. Package watchdog wires it in; the contract between the
+// a heartbeat; it snapshots every process with faulthandler and diagnoses
+// the stuck ones. Package watchdog wires it in; the contract between the
 // plugin and this package is CONTRACT.md.
 //
-// How the engine uses the runner half:
-//
-//	p, err := pytest.Prepare(ctx, pytest.Options{...}, userArgs) // interpreter, private dir, argv, env
-//	defer p.Close()                                              // removes the private directory
-//	// start p.Argv with p.Env under the reaper, pytest's stdout and stderr passed through
-//	src := pytest.NewSource(p.RunDir.Path)
-//	go src.Run(ctx, ticker.C, sink) // sink.Core(e): tracker.Observe; sink.Event(e): the rest
-//	// on the hello event: p.Runner.RootDir = e.RootDir (reruns need it)
-//	// sink.Event(e) also feeds a State (each process's test, phase, fixture,
-//	// threads, signal, queue: what a stall's snapshot and diagnosis need)
-//	// and a Results (the totals in pytest's categories)
-//	// at the end: pytest.ExitCode(status, hung)
+// The engine uses it through Adapter (adapter.go), a core.Adapter: New
+// with the interpreter FindInterpreter chose; Prepare makes the private
+// directory and pytest's environment; NewSource's Scan passes pytest's
+// output through while a Source follows the event files (the core's
+// events to the engine, the rest into the adapter's state and Processes);
+// Snapshot takes every process's stacks (Take), Diagnose reads them
+// (Diagnose, Verdict), Stop ends a worker; Finish gives pytest's totals
+// and exit status, ResumeArgs the rest of a run without xdist.
 //
 // A Source calls its Sink on the goroutine that runs it; the Sink must not
 // block for long (the files keep growing meanwhile, nothing is lost).

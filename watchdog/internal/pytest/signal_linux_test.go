@@ -92,7 +92,7 @@ func testSnapshotSignal(t *testing.T, in *Interpreter, args []string) {
 	// Follow the events until the test's call runs with its threads.
 	rec := &recorder{}
 	src := NewSource(d.Path)
-	state := NewState()
+	state := &Processes{}
 	var runner *Event // the hello of the process that runs the test
 	hellos := map[int]*Event{}
 	tables := map[int][]Thread{}
@@ -104,7 +104,7 @@ func testSnapshotSignal(t *testing.T, in *Interpreter, args []string) {
 			t.Fatal(err)
 		}
 		for _, e := range rec.events {
-			state.Add(e)
+			state.Observe(e)
 			switch e.Kind {
 			case KindHello:
 				hellos[e.PID] = e
@@ -118,20 +118,33 @@ func testSnapshotSignal(t *testing.T, in *Interpreter, args []string) {
 		}
 		rec.events = nil
 		if runner != nil && len(tables[runner.PID]) == 3 &&
-			(runner.Role != RoleWorker || state.ByPID(runner.PID).QueueSource != "") {
+			(runner.Role != RoleWorker || len(state.queue(runner.Worker)) > 0) {
 			break
 		}
 	}
 
 	// What the events say of the process that runs the test.
-	p := state.ByPID(runner.PID)
-	if p == nil || p.Test != "test_threads.py::test_waits_for_release" || p.Phase != "call" || len(p.Threads) != 3 || p.Signal != runner.Signal {
-		t.Errorf("state of the test's process: %+v", p)
+	var w *WorkerState
+	for _, x := range state.Workers() {
+		if x.PID == runner.PID {
+			x := x
+			w = &x
+		}
 	}
-	if p != nil && p.Role == RoleWorker {
+	var tg *Target
+	for _, x := range state.Targets() {
+		if x.PID == runner.PID {
+			x := x
+			tg = &x
+		}
+	}
+	if w == nil || tg == nil || w.Test != "test_threads.py::test_waits_for_release" || w.Phase != "call" || len(tg.Threads) != 3 || tg.Signal != runner.Signal {
+		t.Errorf("state of the test's process: %+v %+v", w, tg)
+	}
+	if w != nil && runner.Role == RoleWorker {
 		// Two tests on two workers: one each, nothing behind.
-		if q := p.Queue; len(q) != 1 || q[0] != p.Test || len(p.Behind()) != 0 {
-			t.Errorf("queue %q, behind %q", q, p.Behind())
+		if q := state.queue(runner.Worker); len(q) != 1 || q[0] != w.Test || len(w.Queued) != 0 {
+			t.Errorf("queue %q, behind %q", q, w.Queued)
 		}
 	}
 
