@@ -5,6 +5,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -35,4 +36,26 @@ func (e *engine) writeHangArtifacts(pkg string, hangs []*Hang) {
 		e.addWarning(err.Error())
 	}
 	e.mu.Unlock()
+}
+
+// makeArtifactsDir makes the run's artifacts directory: --artifacts, or a
+// new private one under the OS temp dir (removed at the end when empty).
+func (e *engine) makeArtifactsDir() error {
+	if e.opts.ArtifactsDir == "" {
+		d, err := os.MkdirTemp("", "hangdog-")
+		if err != nil {
+			return fmt.Errorf("artifacts directory: %w", err)
+		}
+		e.artifacts, e.madeDir = d, true
+		return nil
+	}
+	d, err := filepath.Abs(e.opts.ArtifactsDir)
+	if err != nil {
+		return fmt.Errorf("artifacts directory: %w", err)
+	}
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return &OutputPathError{Flag: "--artifacts", Path: e.opts.ArtifactsDir, Err: errnoOf(err)}
+	}
+	e.artifacts = d
+	return nil
 }

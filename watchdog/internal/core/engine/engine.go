@@ -399,26 +399,6 @@ func totals(c track.Counts, hung, units int) report.Totals {
 	return report.Totals{Passed: c.Passed, Failed: c.Failed, Skipped: c.Skipped, Hung: hung, Packages: units}
 }
 
-func (e *engine) makeArtifactsDir() error {
-	if e.opts.ArtifactsDir == "" {
-		d, err := os.MkdirTemp("", "hangdog-")
-		if err != nil {
-			return fmt.Errorf("artifacts directory: %w", err)
-		}
-		e.artifacts, e.madeDir = d, true
-		return nil
-	}
-	d, err := filepath.Abs(e.opts.ArtifactsDir)
-	if err != nil {
-		return fmt.Errorf("artifacts directory: %w", err)
-	}
-	if err := os.MkdirAll(d, 0o700); err != nil {
-		return &OutputPathError{Flag: "--artifacts", Path: e.opts.ArtifactsDir, Err: errnoOf(err)}
-	}
-	e.artifacts = d
-	return nil
-}
-
 // warnOnce prints a warning the first time key is seen.
 func (e *engine) warnOnce(key, msg string) {
 	e.mu.Lock()
