@@ -8,7 +8,6 @@ package pytest
 
 import (
 	"context"
-
 	"strings"
 	"sync"
 	"time"

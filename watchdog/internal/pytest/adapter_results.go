@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-
 	"strings"
 
 	"github.com/hangdog/hangdog/watchdog/report"

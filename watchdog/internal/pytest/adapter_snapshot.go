@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
 	"time"
 
 	"github.com/hangdog/hangdog/watchdog/internal/core"

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
 	"sync/atomic"
 	"time"
 
