@@ -40,6 +40,9 @@ type PrepareOptions struct {
 	// It must not be inside a module under test (go test would then hash
 	// the agent's files into the test cache key).
 	TempDir string
+	// LeakGrace turns the leak check on (leaks.go.tmpl) with this grace
+	// period: how long a test's goroutines may outlive it. 0 leaves it off.
+	LeakGrace time.Duration
 }
 
 // Injection is a prepared run: start `go test` with Args and Env added.
@@ -66,6 +69,9 @@ type Package struct {
 	File string
 	// Reason says why a package was skipped.
 	Reason string
+	// OwnTestMain is set when the package's tests have a TestMain: the
+	// agent then supplies none, and the leak check cannot run there.
+	OwnTestMain bool
 }
 
 // Close removes the per-run directory and every snapshot in it.
@@ -165,12 +171,14 @@ func Prepare(ctx context.Context, opts PrepareOptions) (*Injection, error) {
 			inj.Skipped = append(inj.Skipped, p)
 			continue
 		}
-		src, ok := backing[lp.Name]
+		p.OwnTestMain = hasTestMain(lp, replace)
+		key := lp.Name + "\x00" + lp.ImportPath + "\x00" + fmt.Sprint(p.OwnTestMain)
+		src, ok := backing[key]
 		if !ok {
-			if src, err = writeStable(cache, FileName, Source(lp.Name)); err != nil {
+			if src, err = writeStable(cache, FileName, source(lp.Name, lp.ImportPath, !p.OwnTestMain)); err != nil {
 				return nil, err
 			}
-			backing[lp.Name] = src
+			backing[key] = src
 		}
 		replace[target] = src
 		p.File = target
@@ -192,6 +200,9 @@ func Prepare(ctx context.Context, opts PrepareOptions) (*Injection, error) {
 	}
 	inj.Args = g.withOverlay(opts.Args, inj.Overlay)
 	inj.Env = []string{EnvDir + "=" + inj.Dir}
+	if opts.LeakGrace > 0 {
+		inj.Env = append(inj.Env, EnvLeaks+"="+opts.LeakGrace.String())
+	}
 	return inj, nil
 }
 
