@@ -86,6 +86,13 @@ type Config struct {
 	// NoAgent turns the in-binary agent off: stalls are then captured
 	// with SIGQUIT at once, which stops the binary.
 	NoAgent bool
+	// NoLeaks turns the leak check off (it needs the agent): tests that
+	// leave goroutines blocked after they ended are then not reported.
+	// FailOnLeak makes such leaks fail the run with ExitLeaked. LeakGrace
+	// is how long a test's goroutines may outlive it (0 = DefaultLeakGrace).
+	NoLeaks    bool
+	FailOnLeak bool
+	LeakGrace  time.Duration
 	// KillAfter is the quiet time after which a stalled binary is stopped
 	// when the agent looked at it without stopping it (0 =
 	// DefaultKillAfter; never less than Stall).
@@ -136,6 +143,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KillAfter < 0 {
 		return fmt.Errorf("--kill-after must be positive, got %v", c.KillAfter)
+	}
+	if c.LeakGrace < 0 {
+		return fmt.Errorf("--leak-grace must be positive, got %v", c.LeakGrace)
 	}
 	if c.QuitGrace < 0 {
 		return fmt.Errorf("quit grace must be positive, got %v", c.QuitGrace)

@@ -51,6 +51,8 @@ type engine struct {
 	live map[string]*liveHang // hangs whose binary still runs, by package
 	slow []*Hang              // stalls that turned out slow, not stuck
 
+	leaks *leakState // the leak check's results (leaks.go); nil when off
+
 	hist   *history.History // nil without --history
 	status *status.Line     // nil unless a status line is drawn
 
@@ -227,11 +229,12 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 			}
 		}
 		if useAgent {
-			inj, err := agent.Prepare(ctx, agent.PrepareOptions{Go: argv[0], Dir: abs, Env: e.cfg.Env, Args: argv[2:]})
+			inj, err := agent.Prepare(ctx, agent.PrepareOptions{Go: argv[0], Dir: abs, Env: e.cfg.Env, Args: argv[2:], LeakGrace: e.cfg.leakGrace()})
 			if err != nil {
 				e.warnOnce("agent", fmt.Sprintf("hangdog: no agent in the test binaries (%v): stalls are captured with SIGQUIT", err))
 			} else {
 				e.inj = inj
+				e.leaks = newLeakState(inj, abs, e.cfg.leakGrace())
 				defer inj.Close()
 				argv = append([]string{argv[0], "test"}, inj.Args...)
 				rep.Command = argv
@@ -370,6 +373,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	}
 	rep.ArtifactsDir = e.artifacts
 	rep.Warnings = e.warnings
+	e.leaks.fill(rep)
 	if cause != nil {
 		rep.Interrupted = e.interruptedTests
 	}
@@ -393,6 +397,8 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		rep.ExitCode, rep.Reason = ExitFailed, "build-failed"
 	case rep.Totals.Failed > 0 || len(rep.FailedPackages) > 0 || waitErr != nil:
 		rep.ExitCode, rep.Reason = ExitFailed, "failed"
+	case e.cfg.FailOnLeak && len(rep.Leaks) > 0:
+		rep.ExitCode, rep.Reason = ExitLeaked, "leaked"
 	default:
 		rep.ExitCode, rep.Reason = ExitOK, "passed"
 	}

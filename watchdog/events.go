@@ -41,6 +41,9 @@ func (e *engine) Event(ev *testjson.Event, raw []byte) {
 	if c := e.collectors[ev.Package]; c != nil && ev.Test == "" && isTerminal(ev.Action) {
 		c.finish()
 	}
+	if ev.Test == "" && isTerminal(ev.Action) {
+		e.leaks.unitEnded(ev.Package) // its binary has exited
+	}
 	if show {
 		e.out.Event(ev)
 	}

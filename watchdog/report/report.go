@@ -70,6 +70,12 @@ type Report struct {
 	BuildFailures  []string      `json:"build_failures,omitempty"`
 	ArtifactsDir   string        `json:"artifacts_dir"`
 	Warnings       []string      `json:"warnings,omitempty"`
+	// Leaks are the tests that left goroutines blocked after they ended
+	// (partial deadlocks that did not hang), and LeakChecks say, per test
+	// binary, what the leak check did (leak.go). Both are absent when the
+	// check was off or found nothing to say.
+	Leaks      []*Leak     `json:"leaks,omitempty"`
+	LeakChecks []LeakCheck `json:"leak_checks,omitempty"`
 }
 
 // Totals counts tests by result. A hung test is counted only as hung.
