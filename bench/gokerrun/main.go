@@ -33,6 +33,11 @@ import (
 	"github.com/hangdog/hangdog/watchdog/report"
 )
 
+var (
+	keep, only string
+	verbose    bool
+)
+
 func main() {
 	hangdog := flag.String("hangdog", "", "the hangdog binary")
 	goker := flag.String("goker", "", "the goker directory (default: $(go env GOROOT)/src/runtime/testdata/testgoroutineleakprofile/goker)")
@@ -41,6 +46,9 @@ func main() {
 	repeat := flag.Int("repeat", 3, "runs per tool")
 	timeout := flag.Duration("timeout", 8*time.Second, "go test -timeout for the goleak and timeout runs")
 	stall := flag.Duration("stall", 2*time.Second, "hangdog --stall")
+	flag.StringVar(&keep, "keep", "", "make the module in this directory and keep it (for debugging)")
+	flag.StringVar(&only, "only", "", "run only the kernels matching this regexp")
+	flag.BoolVar(&verbose, "v", false, "say what each round did")
 	flag.Parse()
 	if err := run(*hangdog, *goker, *expect, *gosum, *repeat, *timeout, *stall); err != nil {
 		fmt.Fprintln(os.Stderr, "gokerrun:", err)
@@ -79,11 +87,28 @@ func run(hangdog, goker, expect, gosum string, repeat int, timeout, stall time.D
 	if err != nil {
 		return err
 	}
-	mod, err := os.MkdirTemp("", "hangdog-goker-")
-	if err != nil {
+	if only != "" {
+		re, err := regexp.Compile(only)
+		if err != nil {
+			return err
+		}
+		var sel []kernel
+		for _, k := range kernels {
+			if re.MatchString(k.name) {
+				sel = append(sel, k)
+			}
+		}
+		kernels = sel
+	}
+	mod := keep
+	if mod == "" {
+		if mod, err = os.MkdirTemp("", "hangdog-goker-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(mod)
+	} else if err := os.MkdirAll(mod, 0o700); err != nil {
 		return err
 	}
-	defer os.RemoveAll(mod)
 	if err := makeModule(mod, goker, gosum, kernels); err != nil {
 		return err
 	}
@@ -249,6 +274,9 @@ func runTool(tool, mod, hangdog string, ks []kernel, timeout, stall time.Duratio
 		if err != nil {
 			return nil, err
 		}
+		if verbose {
+			fmt.Fprintf(os.Stderr, "gokerrun: %s round %d: %d tests, %d done\n", tool, round+1, len(names), len(done))
+		}
 		progress := false
 		for n := range done {
 			if left[n] {
@@ -282,7 +310,7 @@ func groupLines(gs []report.GoroutineGroup) []string {
 	for _, g := range gs {
 		for _, fr := range g.Stack {
 			fn, _, _ := strings.Cut(fr, " ")
-			out = append(out, strings.TrimPrefix(fn, "main.")+"() ["+g.State+"]")
+			out = append(out, unqualify(fn)+"() ["+g.State+"]")
 		}
 	}
 	return out
@@ -305,9 +333,10 @@ func roundHangdog(mod, hangdog, runRE string, byTest map[string]kernel, res map[
 	}
 	os.RemoveAll(filepath.Join(mod, "artifacts"))
 	done := map[string]bool{}
+	hung := map[string]bool{}
 	for _, h := range r.Hangs {
 		top, _, _ := strings.Cut(h.Test, "/")
-		done[top] = true
+		done[top], hung[top] = true, true
 		if k, ok := byTest[top]; ok && named(k, groupLines(h.Goroutines)) {
 			res[top] = outcome{true, "hang"}
 		}
@@ -325,6 +354,16 @@ func roundHangdog(mod, hangdog, runRE string, byTest map[string]kernel, res map[
 	// Tests with a result are done too.
 	for n := range streamResults(stream) {
 		done[n] = true
+	}
+	// Tests that ended while hangdog watched a stall in their binary were
+	// not checked for leaks: run them again.
+	for _, c := range r.LeakChecks {
+		for _, n := range c.UncheckedTests {
+			top, _, _ := strings.Cut(n, "/")
+			if !res[top].named && !hung[top] {
+				delete(done, top)
+			}
+		}
 	}
 	return done, nil
 }
@@ -404,20 +443,44 @@ func roundGoTest(tool, mod, runRE string, byTest map[string]kernel, res map[stri
 // lines.
 func goleakLines(out string) []string {
 	var lines []string
-	for _, blk := range strings.Split(out, "[Goroutine ")[1:] {
+	for _, blk := range goleakSplit.Split(out, -1)[1:] {
 		state := ""
-		if _, rest, ok := strings.Cut(blk, " in state "); ok {
+		if _, rest, ok := strings.Cut(blk, "in state "); ok {
 			state, _, _ = strings.Cut(rest, ", with ")
 		}
 		for _, l := range strings.Split(blk, "\n") {
 			l = strings.TrimSpace(l)
-			if fn, _, ok := strings.Cut(l, "("); ok && strings.HasPrefix(l, "main.") {
-				lines = append(lines, strings.TrimPrefix(fn, "main.")+"() ["+state+"]")
+			if fn, ok := kernelFunc(l); ok {
+				lines = append(lines, fn+"() ["+state+"]")
 			}
 		}
 	}
 	return lines
 }
+
+// kernelFunc returns the function of a stack line of the kernels' package
+// ("goker.(*T).f(0x1)" gives "(*T).f"), which runtime's patterns match.
+func kernelFunc(l string) (string, bool) {
+	if !strings.HasPrefix(l, "goker.") && !strings.HasPrefix(l, "main.") {
+		return "", false
+	}
+	l = unqualify(l)
+	// The argument list starts at the last "(" that is not "(*".
+	for i := len(l) - 1; i > 0; i-- {
+		if l[i] == '(' && (i+1 >= len(l) || l[i+1] != '*') {
+			return l[:i], true
+		}
+	}
+	return l, true
+}
+
+// unqualify drops the kernels' package name.
+func unqualify(fn string) string {
+	fn = strings.TrimPrefix(fn, "goker.")
+	return strings.TrimPrefix(fn, "main.")
+}
+
+var goleakSplit = regexp.MustCompile(`[\[ ]Goroutine \d+ `)
 
 // dumpLines reads a goroutine dump into "Func() [state]" lines.
 func dumpLines(dump string) []string {
@@ -429,8 +492,8 @@ func dumpLines(dump string) []string {
 			state = m[1]
 			continue
 		}
-		if fn, _, ok := strings.Cut(l, "("); ok && strings.HasPrefix(l, "main.") {
-			lines = append(lines, strings.TrimPrefix(fn, "main.")+"() ["+state+"]")
+		if fn, ok := kernelFunc(l); ok {
+			lines = append(lines, fn+"() ["+state+"]")
 		}
 	}
 	return lines

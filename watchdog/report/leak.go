@@ -41,4 +41,8 @@ type LeakCheck struct {
 	// stops, so as to run no GC), or the testing package was not as
 	// expected.
 	Unchecked string `json:"unchecked,omitempty"`
+	// UncheckedTests names the tests that ended once a stall was being
+	// watched in the binary (at most 1,000; their -count iterations
+	// repeat a name).
+	UncheckedTests []string `json:"unchecked_tests,omitempty"`
 }

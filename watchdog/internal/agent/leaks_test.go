@@ -214,6 +214,9 @@ func TestLeakCheckStopsWhenWatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if u, _ := end["unchecked_tests"].([]any); len(u) != 2 || u[0] != "TestSlow" || u[1] != "TestLeakAfter" {
+		t.Errorf("unchecked tests %v", end["unchecked_tests"])
+	}
 	if len(leaks) != 1 || end["watched"] != true || end["gc"] != nil || end["leaks"] != 1.0 {
 		t.Errorf("%d leak files, end %v", len(leaks), end)
 	}

@@ -41,15 +41,16 @@ type leakFile struct {
 
 // leakEnd is PID-leakend.json.
 type leakEnd struct {
-	Package      string `json:"package"`
-	PID          int    `json:"pid"`
-	GoVersion    string `json:"go_version"`
-	EndedTests   int    `json:"ended_tests"`
-	Off          string `json:"off"`
-	Watched      bool   `json:"watched"`
-	GC           bool   `json:"gc"`
-	Profile      string `json:"profile"`
-	ProfileError string `json:"profile_error"`
+	Package      string   `json:"package"`
+	PID          int      `json:"pid"`
+	GoVersion    string   `json:"go_version"`
+	EndedTests   int      `json:"ended_tests"`
+	Off          string   `json:"off"`
+	Watched      bool     `json:"watched"`
+	Unchecked    []string `json:"unchecked_tests"`
+	GC           bool     `json:"gc"`
+	Profile      string   `json:"profile"`
+	ProfileError string   `json:"profile_error"`
 }
 
 // Unchecked reasons of a LeakCheck.
@@ -167,6 +168,7 @@ func Leaks(dir, pkg, base string) ([]*report.Leak, []report.LeakCheck, error) {
 		}
 		if end != nil {
 			c.GoVersion, c.Tests, c.DetectionGC = end.GoVersion, end.EndedTests, end.GC
+			c.UncheckedTests = end.Unchecked
 		}
 		checks = append(checks, c)
 	}
