@@ -86,6 +86,7 @@ type textLog struct {
 	// tests still running there (see runningAt).
 	runs       runLog
 	unfinished []unfinishedAt
+	leaks      leakLog // the LEAK lines of hangdog's own summary (leaks.go)
 }
 
 // resultLine matches "--- PASS: TestX (1.23s)" (also FAIL and SKIP).
@@ -134,6 +135,7 @@ func (t *textLog) write(chunk []byte, end bool) {
 		t.unfinished = append(t.unfinished, unfinishedAt{t.line, t.runs.leaves()})
 	}
 	l = strings.TrimLeft(l, " ")
+	t.leaks.line(l)
 	if m := resultLine.FindStringSubmatch(l); m != nil && t.record {
 		secs, _ := strconv.ParseFloat(m[3], 64)
 		r := report.TestRun{Test: m[2], Result: strings.ToLower(m[1]), ElapsedSeconds: secs}

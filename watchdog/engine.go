@@ -321,6 +321,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	defer e.mu.Unlock()
 	if e.text != nil {
 		e.diagnoseText()
+		e.leaks = e.text.leaks.state() // the LEAK lines of a hangdog run's log
 		if e.cfg.Offline {
 			e.offlineStalls()
 		}

@@ -8,9 +8,14 @@ package watchdog
 //	leaks.unitEnded(pkg)     on a package's final event (its binary exited)
 //	leaks.fill(rep)          when the report is made, before the exit code
 //	writeLeaks(b, leaks)     from the summary
+//
+// `hangdog analyze` reads a log's LEAK lines back (leakLog): the text log
+// feeds it every line, and the engine takes its state at the end.
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,4 +135,49 @@ func writeLeaks(b *strings.Builder, leaks []*report.Leak) {
 			b.WriteByte('\n')
 		}
 	}
+}
+
+// leakLog reads back, in `hangdog analyze`, the leaks a run printed in its
+// summary (writeLeaks): the LEAK lines and their group lines in a CI log
+// of hangdog's output.
+type leakLog struct {
+	leaks []*report.Leak
+	cur   *report.Leak
+}
+
+var (
+	leakLineRE  = regexp.MustCompile(`^LEAK (\S+) (\S+)(?: \(run (\d+)\))? \[(proven|blocked at the end)\]: \d+ goroutine\(s\)$`)
+	leakGroupRE = regexp.MustCompile(`^(\d+) × (.+?)(?: at (\S+))?(?: in (\S+))?(?: \(created by (\S+)\))?$`)
+)
+
+// line reads one line of the log, without its CI prefix and leading spaces.
+func (l *leakLog) line(s string) {
+	if m := leakLineRE.FindStringSubmatch(s); m != nil {
+		run, _ := strconv.Atoi(m[3])
+		if run == 0 {
+			run = 1
+		}
+		l.cur = &report.Leak{Package: m[1], Unit: m[1], Test: m[2], Run: run, Proven: m[4] == "proven"}
+		l.leaks = append(l.leaks, l.cur)
+		return
+	}
+	if l.cur == nil {
+		return
+	}
+	if m := leakGroupRE.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		l.cur.Goroutines = append(l.cur.Goroutines, report.GoroutineGroup{
+			Count: n, Role: "helper", State: m[2], Location: m[3], Function: m[4], CreatedBy: m[5],
+		})
+		return
+	}
+	l.cur = nil
+}
+
+// state is the leak state of an analysed log: the leaks it printed.
+func (l *leakLog) state() *leakState {
+	if len(l.leaks) == 0 {
+		return nil
+	}
+	return &leakState{leaks: l.leaks}
 }

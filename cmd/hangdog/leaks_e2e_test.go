@@ -277,3 +277,39 @@ func readFileT(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestE2ELeaksAnalyze: hangdog analyze of the log of a run (its output and
+// its summary, as CI keeps them) reads the leaks back.
+func TestE2ELeaksAnalyze(t *testing.T) {
+	t.Parallel()
+	dir := leakFixture(t, "leaky")
+	r := runHangdog(t, dir, "--", "-count=1", "-run=TestSend$|TestSubtests", "./...")
+	if r.code != watchdog.ExitOK || r.report == nil || len(r.report.Leaks) != 2 {
+		t.Fatalf("run: exit %d, %d leaks", r.code, len(r.report.Leaks))
+	}
+	log := filepath.Join(t.TempDir(), "ci.log")
+	if err := os.WriteFile(log, []byte(r.stdout+r.stderr), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := runHangdog(t, t.TempDir(), "analyze", log)
+	if a.code != watchdog.ExitOK || a.report == nil {
+		t.Fatalf("analyze: exit %d", a.code)
+	}
+	if len(a.report.Leaks) != 2 {
+		t.Fatalf("analyze: %d leaks, want 2:\n%s", len(a.report.Leaks), a.raw)
+	}
+	for i, l := range a.report.Leaks {
+		w := r.report.Leaks[i]
+		if l.Package != w.Package || l.Test != w.Test || l.Run != w.Run || l.Proven != w.Proven || len(l.Goroutines) != len(w.Goroutines) {
+			t.Errorf("leak %d: %+v, the run said %+v", i, l, w)
+			continue
+		}
+		g, wg := l.Goroutines[0], w.Goroutines[0]
+		if g.Count != wg.Count || g.State != wg.State || g.Location != wg.Location || g.Function != wg.Function || g.CreatedBy != wg.CreatedBy {
+			t.Errorf("leak %d: group %+v, the run said %+v", i, g, wg)
+		}
+	}
+	if !strings.Contains(a.stderr, "LEAK example.com/leaky TestSend [blocked at the end]: 2 goroutine(s)") {
+		t.Errorf("analyze summary:\n%s", a.stderr)
+	}
+}
