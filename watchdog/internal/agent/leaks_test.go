@@ -45,6 +45,18 @@ func prepareLeaks(t testing.TB, dir string, args ...string) *Injection {
 func TestLeakCheck(t *testing.T) {
 	needGo(t)
 	dir := leakFixture(t, "leaky")
+	if f := os.Getenv("HANGDOG_LEAKFILES_FIXTURE"); f != "" {
+		dir = leakFixture(t, f) // only for gen.sh: no checks below
+		inj := prepareLeaks(t, dir, "-count=1", "-vet=off", "./...")
+		startGoTest(t, dir, env(inj.Env...), inj.Args...).finish(120 * time.Second)
+		ents, _ := os.ReadDir(inj.Dir)
+		for _, e := range ents {
+			if b, err := os.ReadFile(filepath.Join(inj.Dir, e.Name())); err == nil && strings.Contains(e.Name(), "leak") {
+				os.WriteFile(filepath.Join(os.Getenv("HANGDOG_LEAKFILES_OUT"), e.Name()), b, 0o600)
+			}
+		}
+		return
+	}
 	inj := prepareLeaks(t, dir, "-count=1", "-vet=off", "./...")
 	if len(inj.Packages) != 1 || inj.Packages[0].OwnTestMain {
 		t.Fatalf("packages %+v", inj.Packages)

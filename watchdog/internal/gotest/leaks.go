@@ -191,6 +191,13 @@ func leakGroups(f leakFile, base string) ([]report.GoroutineGroup, []string) {
 			}
 		}
 	}
+	if goroot == "" {
+		// A dump whose first goroutines show no standard library frame
+		// (thousands of them blocked in user code) leaves GOROOT unknown;
+		// a module path without a dot would then pass for the standard
+		// library.
+		goroot = gorootOf(dump, recs)
+	}
 	bySig := map[string][]*stackparse.Goroutine{}
 	for _, g := range dump {
 		s := signature(g.Frames)
@@ -233,6 +240,24 @@ func leakGroups(f leakFile, base string) ([]report.GoroutineGroup, []string) {
 		sigs = append(sigs, s)
 	}
 	return out, sigs
+}
+
+// gorootOf finds GOROOT from a frame of a standard package that every
+// blocked program shows somewhere (sync, runtime, testing, time).
+func gorootOf(gss ...[]*stackparse.Goroutine) string {
+	for _, gs := range gss {
+		for _, g := range gs {
+			for _, f := range g.Frames {
+				switch p := f.Package(); p {
+				case "sync", "internal/sync", "runtime", "testing", "time", "context":
+					if i := strings.LastIndex(f.File, "/src/"+p+"/"); i > 0 {
+						return f.File[:i]
+					}
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // parseProfile parses debug=1 goroutine profile records, with or without

@@ -114,3 +114,18 @@ func TestLeaksDamaged(t *testing.T) {
 		t.Errorf("checks %+v", checks)
 	}
 }
+
+// TestLeaksModuleWithoutDot: a module path without a dot, in a dump whose
+// first goroutines show no standard library frame (so the dump does not
+// tell GOROOT): the location is still in the user's code, not in sync.
+func TestLeaksModuleWithoutDot(t *testing.T) {
+	dir := copyLeakFiles(t, "nodot")
+	leaks, _, err := Leaks(dir, "nodot", "/src/testdata/leaks/nodot")
+	if err != nil || len(leaks) != 1 || len(leaks[0].Goroutines) != 1 {
+		t.Fatalf("leaks %+v, %v", leaks, err)
+	}
+	g := leaks[0].Goroutines[0]
+	if leaks[0].Test != "TestLeakMany" || g.Count != 100 || g.State != "sync.Mutex.Lock" || g.Location != "nodot_test.go:13" || g.Function != "nodot.wait" {
+		t.Errorf("group %d × %q at %q in %q", g.Count, g.State, g.Location, g.Function)
+	}
+}
