@@ -36,6 +36,12 @@ type LeakCheck struct {
 	// DetectionGC is set when the binary wrote its goroutineleak profile
 	// after its tests: that runs a garbage collection (finalizers too).
 	DetectionGC bool `json:"detection_gc,omitempty"`
+	// CheckSeconds is the time the binary spent looking at its goroutines
+	// (goroutine profiles, off the tests' goroutines); EndWaitSeconds how
+	// long it waited after its tests for the checks still pending (at most
+	// the grace period, only when a test's goroutines were still there).
+	CheckSeconds   float64 `json:"check_seconds,omitempty"`
+	EndWaitSeconds float64 `json:"end_wait_seconds,omitempty"`
 	// Unchecked says why tests went unchecked: the package has its own
 	// TestMain, the binary was being watched for a stall (the check
 	// stops, so as to run no GC), or the testing package was not as

@@ -51,6 +51,8 @@ type leakEnd struct {
 	GC           bool     `json:"gc"`
 	Profile      string   `json:"profile"`
 	ProfileError string   `json:"profile_error"`
+	CheckSeconds float64  `json:"check_seconds"`
+	EndWait      float64  `json:"end_wait_seconds"`
 }
 
 // Unchecked reasons of a LeakCheck.
@@ -169,6 +171,7 @@ func Leaks(dir, pkg, base string) ([]*report.Leak, []report.LeakCheck, error) {
 		if end != nil {
 			c.GoVersion, c.Tests, c.DetectionGC = end.GoVersion, end.EndedTests, end.GC
 			c.UncheckedTests = end.Unchecked
+			c.CheckSeconds, c.EndWaitSeconds = end.CheckSeconds, end.EndWait
 		}
 		checks = append(checks, c)
 	}
