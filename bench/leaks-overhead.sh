@@ -65,5 +65,5 @@ PY
 	done
 	echo "  median: on $(median <"$WORK/on.txt")s, off $(median <"$WORK/off.txt")s; median per-pair difference $(median <"$WORK/diff.txt") % of the wall time"
 	paste -d' ' "$WORK/cost.txt" "$WORK/on.txt" | awk '{ c += $1; w += $2; wall += $6; t = $3; u = $4; l = $5 }
-		END { printf "  the check's own time, summed over the test binaries, mean per run: looks %.3fs, end waits %.3fs = %.2f %% and %.2f %% of the mean wall time; %d tests checked, %d packages unchecked, %d leak entries\n", c/NR, w/NR, c/wall*100, w/wall*100, t, u, l }'
+		END { printf "  time of the check itself, summed over the test binaries, mean per run: looks %.3fs, end waits %.3fs = %.2f %% and %.2f %% of the mean wall time; %d tests checked, %d packages unchecked, %d leak entries\n", c/NR, w/NR, c/wall*100, w/wall*100, t, u, l }'
 done
