@@ -86,11 +86,12 @@ type Config struct {
 	// NoAgent turns the in-binary agent off: stalls are then captured
 	// with SIGQUIT at once, which stops the binary.
 	NoAgent bool
-	// NoLeaks turns the leak check off (it needs the agent): tests that
-	// leave goroutines blocked after they ended are then not reported.
-	// FailOnLeak makes such leaks fail the run with ExitLeaked. LeakGrace
-	// is how long a test's goroutines may outlive it (0 = DefaultLeakGrace).
-	NoLeaks    bool
+	// Leaks turns the leak check on (it needs the agent): the tests that
+	// leave goroutines blocked after they ended are reported. FailOnLeak
+	// makes such leaks fail the run with ExitLeaked (and turns the check
+	// on). LeakGrace is how long a test's goroutines may outlive it (0 =
+	// DefaultLeakGrace). Off by default: see the README, "Performance".
+	Leaks      bool
 	FailOnLeak bool
 	LeakGrace  time.Duration
 	// KillAfter is the quiet time after which a stalled binary is stopped

@@ -32,7 +32,7 @@ const DefaultLeakGrace = time.Second
 // leakGrace is the grace period of the leak check, 0 when it is off.
 func (c *Config) leakGrace() time.Duration {
 	switch {
-	case c.NoLeaks:
+	case !c.Leaks && !c.FailOnLeak:
 		return 0
 	case c.LeakGrace > 0:
 		return c.LeakGrace

@@ -118,7 +118,7 @@ func TestE2ELeaks(t *testing.T) {
 	t.Parallel()
 	dir := leakFixture(t, "leaky")
 	json := filepath.Join(t.TempDir(), "stream.json")
-	r := runHangdog(t, dir, "--jsonfile", json, "--", "-count=1", "./...")
+	r := runHangdog(t, dir, "--leaks", "--jsonfile", json, "--", "-count=1", "./...")
 	if r.code != watchdog.ExitOK || r.report == nil || r.report.Reason != "passed" {
 		t.Fatalf("exit %d, report %v: leaks must not change the exit code by default", r.code, r.report != nil)
 	}
@@ -142,7 +142,7 @@ func TestE2ELeaksCountRaceShuffle(t *testing.T) {
 	t.Parallel()
 	dir := leakFixture(t, "leaky")
 	args := []string{"-count=2", "-race", "-shuffle=7", "./..."}
-	r := runHangdog(t, dir, append([]string{"--jsonfile", filepath.Join(t.TempDir(), "s.json"), "--"}, args...)...)
+	r := runHangdog(t, dir, append([]string{"--leaks", "--jsonfile", filepath.Join(t.TempDir(), "s.json"), "--"}, args...)...)
 	if r.code != watchdog.ExitOK || r.report == nil {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -155,7 +155,7 @@ func TestE2ELeaksCountRaceShuffle(t *testing.T) {
 
 func TestE2ELeaksClean(t *testing.T) {
 	t.Parallel()
-	r := runHangdog(t, leakFixture(t, "clean"), "--", "-count=1", "./...")
+	r := runHangdog(t, leakFixture(t, "clean"), "--leaks", "--", "-count=1", "./...")
 	if r.code != watchdog.ExitOK || r.report == nil {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -174,7 +174,7 @@ func TestE2ELeaksClean(t *testing.T) {
 // and the report says so.
 func TestE2ELeaksOwnTestMain(t *testing.T) {
 	t.Parallel()
-	r := runHangdog(t, leakFixture(t, "ownmain"), "--", "-count=1", "./...")
+	r := runHangdog(t, leakFixture(t, "ownmain"), "--leaks", "--", "-count=1", "./...")
 	if r.code != watchdog.ExitOK || r.report == nil {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -196,7 +196,7 @@ func TestE2ELeaksGoleak(t *testing.T) {
 		t.Skipf("goleak not available: %v: %s", err, out)
 	}
 	json := filepath.Join(t.TempDir(), "s.json")
-	r := runHangdog(t, dir, "--jsonfile", json, "--", "-count=2", "./...")
+	r := runHangdog(t, dir, "--leaks", "--jsonfile", json, "--", "-count=2", "./...")
 	if r.code != watchdog.ExitOK || r.report == nil {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -210,8 +210,8 @@ func TestE2ELeaksGoleak(t *testing.T) {
 	}
 }
 
-// TestE2ELeaksFlags: --fail-on-leak gives exit code 5, --leaks=false
-// turns the check off.
+// TestE2ELeaksFlags: --fail-on-leak (alone: it turns the check on) gives
+// exit code 5; without --leaks, or with --leaks=false, the check is off.
 func TestE2ELeaksFlags(t *testing.T) {
 	t.Parallel()
 	dir := leakFixture(t, "leaky")
@@ -219,11 +219,13 @@ func TestE2ELeaksFlags(t *testing.T) {
 	if r.code != watchdog.ExitLeaked || r.report == nil || r.report.Reason != "leaked" || len(r.report.Leaks) != 1 {
 		t.Errorf("--fail-on-leak: exit %d, report %+v", r.code, r.report)
 	}
-	off := runHangdog(t, dir, "--leaks=false", "--", "-count=1", "-run=TestSend$", "./...")
-	if off.code != watchdog.ExitOK || off.report == nil || len(off.report.Leaks) != 0 || len(off.report.LeakChecks) != 0 || strings.Contains(string(off.raw), `"leak`) {
-		t.Errorf("--leaks=false: exit %d, report:\n%s", off.code, off.raw)
+	for _, args := range [][]string{{"--leaks=false"}, nil} {
+		off := runHangdog(t, dir, append(args, "--", "-count=1", "-run=TestSend$", "./...")...)
+		if off.code != watchdog.ExitOK || off.report == nil || len(off.report.Leaks) != 0 || len(off.report.LeakChecks) != 0 || strings.Contains(string(off.raw), `"leak`) {
+			t.Errorf("%q (the check is off by default): exit %d, report:\n%s", args, off.code, off.raw)
+		}
 	}
-	bad := runHangdog(t, dir, "--leak-grace=0s", "--", "./...")
+	bad := runHangdog(t, dir, "--leaks", "--leak-grace=0s", "--", "./...")
 	if bad.code != watchdog.ExitUsage || !strings.Contains(bad.stderr, "--leak-grace must be positive") {
 		t.Errorf("--leak-grace=0s: exit %d:\n%s", bad.code, bad.stderr)
 	}
@@ -237,7 +239,7 @@ func TestE2ELeaksOldGo(t *testing.T) {
 		t.Skip("downloads a toolchain")
 	}
 	dir := leakFixture(t, "leaky")
-	r := runHangdogEnv(t, dir, []string{"GOTOOLCHAIN=go1.21.13"}, "--", "-count=1", "-vet=off", "./...")
+	r := runHangdogEnv(t, dir, []string{"GOTOOLCHAIN=go1.21.13"}, "--leaks", "--", "-count=1", "-vet=off", "./...")
 	if r.code != watchdog.ExitOK || r.report == nil {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -256,7 +258,7 @@ func TestE2ELeaksProven(t *testing.T) {
 		t.Skip("downloads a toolchain")
 	}
 	dir := leakFixture(t, "leaky")
-	r := runHangdogEnv(t, dir, []string{"GOTOOLCHAIN=go1.27.3"}, "--", "-count=1", "./...")
+	r := runHangdogEnv(t, dir, []string{"GOTOOLCHAIN=go1.27.3"}, "--leaks", "--", "-count=1", "./...")
 	if r.code != watchdog.ExitOK || r.report == nil {
 		t.Fatalf("exit %d", r.code)
 	}
@@ -283,7 +285,7 @@ func readFileT(t *testing.T, path string) []byte {
 func TestE2ELeaksAnalyze(t *testing.T) {
 	t.Parallel()
 	dir := leakFixture(t, "leaky")
-	r := runHangdog(t, dir, "--", "-count=1", "-run=TestSend$|TestSubtests", "./...")
+	r := runHangdog(t, dir, "--leaks", "--", "-count=1", "-run=TestSend$|TestSubtests", "./...")
 	if r.code != watchdog.ExitOK || r.report == nil || len(r.report.Leaks) != 2 {
 		t.Fatalf("run: exit %d, %d leaks", r.code, len(r.report.Leaks))
 	}
