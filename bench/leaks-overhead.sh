@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # leaks-overhead.sh measures what the leak check (issue 11) adds to a
-# hangdog run: paired runs of the same suite with the check on (the
-# default) and off (--leaks=false), alternating which goes first, warm
+# hangdog run: paired runs of the same suite with the check on
+# (--leaks) and off (--leaks=false), alternating which goes first, warm
 # build cache, tests re-run (-count=1). It prints each pair, the medians
 # and the median of the per-pair differences as a share of the wall time.
 # Suites: go.uber.org/zap's and github.com/google/pprof's own tests,
@@ -32,7 +32,7 @@ for suite in $SUITES; do
 	cp -r "$src" "$dir"
 	chmod -R u+w "$dir"
 	(cd "$dir" && go mod download)
-	on=("$WORK/hangdog" --no-status --report-json "$WORK/on.json" -C "$dir" -- -count=1 ./...)
+	on=("$WORK/hangdog" --no-status --leaks --report-json "$WORK/on.json" -C "$dir" -- -count=1 ./...)
 	off=("$WORK/hangdog" --no-status --leaks=false -C "$dir" -- -count=1 ./...)
 	secs "${on[@]}" >/dev/null # warm the build cache of both (same binaries: the agent is in both)
 	secs "${off[@]}" >/dev/null

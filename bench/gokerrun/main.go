@@ -5,7 +5,7 @@
 // tools, and prints which tool names which bug: the right test and a
 // goroutine at the place runtime/goroutineleakprofile_test.go expects.
 //
-//	hangdog   hangdog -- -count=1 (hangs and leaks, no change to the tests)
+//	hangdog   hangdog --leaks -- -count=1 (hangs and leaks, no change to the tests)
 //	goleak    the same tests with `defer goleak.VerifyNone(t)` added
 //	timeout   go test -timeout (the dump of a timeout names the hung tests)
 //
@@ -295,7 +295,7 @@ func roundHangdog(mod, hangdog, runRE string, byTest map[string]kernel, res map[
 	rep := filepath.Join(mod, "report.json")
 	stream := filepath.Join(mod, "stream.json")
 	os.Remove(rep)
-	cmd := command(mod, hangdog, "--no-status", "--report-json", rep, "--jsonfile", stream, "--artifacts", filepath.Join(mod, "artifacts"),
+	cmd := command(mod, hangdog, "--no-status", "--leaks", "--report-json", rep, "--jsonfile", stream, "--artifacts", filepath.Join(mod, "artifacts"),
 		"--stall", stall.String(), "--kill-after", (stall + time.Second).String(), "--", "-count=1", "-run", runRE, ".")
 	cmd.Run() // its exit code says hung or failed: the report tells
 	b, err := os.ReadFile(rep)
