@@ -244,6 +244,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 				env = append(append([]string(nil), env...), inj.Env...)
 			}
 		}
+		e.warnNoLeakCheck()
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = abs
 		cmd.Env = env

@@ -5,6 +5,7 @@ package watchdog
 // leaks' section of the text summary. The engine calls, with e.mu held:
 //
 //	newLeakState(inj, base)  once the agent is prepared (nil: check off)
+//	e.warnNoLeakCheck()      then: says so when the check cannot run
 //	leaks.unitEnded(pkg)     on a package's final event (its binary exited)
 //	leaks.fill(rep)          when the report is made, before the exit code
 //	writeLeaks(b, leaks)     from the summary
@@ -63,6 +64,15 @@ func newLeakState(inj *agent.Injection, base string, grace time.Duration) *leakS
 		}
 	}
 	return l
+}
+
+// warnNoLeakCheck says, once, that the leak check was asked for and
+// cannot run: the test binaries have no agent. Called once the agent is
+// prepared, or not.
+func (e *engine) warnNoLeakCheck() {
+	if e.cfg.leakGrace() > 0 && e.inj == nil {
+		e.warnOnce("leaks", "hangdog: the leak check needs the agent, which the test binaries do not have: no leak check")
+	}
 }
 
 // unitEnded reads what the binaries of package pkg found: call it on the

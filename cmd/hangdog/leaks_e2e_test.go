@@ -315,3 +315,17 @@ func TestE2ELeaksAnalyze(t *testing.T) {
 		t.Errorf("analyze summary:\n%s", a.stderr)
 	}
 }
+
+// TestE2ELeaksNoAgent: with --no-agent there is no leak check, and hangdog
+// says so rather than reporting nothing.
+func TestE2ELeaksNoAgent(t *testing.T) {
+	t.Parallel()
+	r := runHangdog(t, leakFixture(t, "leaky"), "--leaks", "--no-agent", "--", "-count=1", "-run=TestSend$", "./...")
+	if r.code != watchdog.ExitOK || r.report == nil || len(r.report.Leaks) != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	const msg = "hangdog: the leak check needs the agent, which the test binaries do not have: no leak check"
+	if !strings.Contains(r.stderr, msg+"\n") || len(r.report.Warnings) != 1 || r.report.Warnings[0] != msg {
+		t.Errorf("stderr:\n%s\nwarnings %q", r.stderr, r.report.Warnings)
+	}
+}

@@ -49,7 +49,7 @@ type Report struct {
 	// "pytest"). Reports written before it was added have none: "go".
 	Runner   string   `json:"runner,omitempty"`
 	ExitCode int      `json:"exit_code"`
-	Reason   string   `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
+	Reason   string   `json:"reason"` // passed, failed, build-failed, hung, leaked, interrupted, error
 	Command  []string `json:"command"`
 	Dir      string   `json:"dir"`
 	// Started and DurationSeconds are when the run started and how long
