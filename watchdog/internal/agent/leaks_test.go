@@ -233,3 +233,30 @@ func TestLeakCheckStopsWhenWatched(t *testing.T) {
 		t.Errorf("%d leak files, end %v", len(leaks), end)
 	}
 }
+
+// TestNoTestMainWithoutLeakCheck: with the check off the agent file
+// declares no TestMain: the binary is as it was before the check existed.
+func TestNoTestMainWithoutLeakCheck(t *testing.T) {
+	needGo(t)
+	dir := leakFixture(t, "leaky")
+	for _, grace := range []time.Duration{0, time.Second} {
+		inj, err := Prepare(context.Background(), PrepareOptions{Dir: dir, Args: []string{"."}, CacheDir: cacheDir, LeakGrace: grace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer inj.Close()
+		var o struct{ Replace map[string]string }
+		b, _ := os.ReadFile(inj.Overlay)
+		json.Unmarshal(b, &o)
+		src, err := os.ReadFile(o.Replace[inj.Packages[0].File])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(src), "\nfunc TestMain("); got != (grace > 0) {
+			t.Errorf("grace %v: TestMain in the agent file: %v", grace, got)
+		}
+		if env := strings.Join(inj.Env, " "); strings.Contains(env, EnvLeaks) != (grace > 0) {
+			t.Errorf("grace %v: env %s", grace, env)
+		}
+	}
+}

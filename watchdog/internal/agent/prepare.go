@@ -41,7 +41,8 @@ type PrepareOptions struct {
 	// the agent's files into the test cache key).
 	TempDir string
 	// LeakGrace turns the leak check on (leaks.go.tmpl) with this grace
-	// period: how long a test's goroutines may outlive it. 0 leaves it off.
+	// period: how long a test's goroutines may outlive it. 0 leaves it
+	// off, and the agent then supplies no TestMain.
 	LeakGrace time.Duration
 }
 
@@ -69,8 +70,9 @@ type Package struct {
 	File string
 	// Reason says why a package was skipped.
 	Reason string
-	// OwnTestMain is set when the package's tests have a TestMain: the
-	// agent then supplies none, and the leak check cannot run there.
+	// OwnTestMain is set, when the leak check is on, for a package whose
+	// tests have a TestMain: the agent then supplies none, and the leak
+	// check cannot run there.
 	OwnTestMain bool
 }
 
@@ -171,11 +173,17 @@ func Prepare(ctx context.Context, opts PrepareOptions) (*Injection, error) {
 			inj.Skipped = append(inj.Skipped, p)
 			continue
 		}
-		p.OwnTestMain = hasTestMain(lp, replace)
-		key := lp.Name + "\x00" + lp.ImportPath + "\x00" + fmt.Sprint(p.OwnTestMain)
+		// The TestMain that runs the leak check is supplied only when the
+		// check is on: otherwise the binary is as it was without it.
+		testMain := false
+		if opts.LeakGrace > 0 {
+			p.OwnTestMain = hasTestMain(lp, replace)
+			testMain = !p.OwnTestMain
+		}
+		key := lp.Name + "\x00" + lp.ImportPath + "\x00" + fmt.Sprint(testMain)
 		src, ok := backing[key]
 		if !ok {
-			if src, err = writeStable(cache, FileName, source(lp.Name, lp.ImportPath, !p.OwnTestMain)); err != nil {
+			if src, err = writeStable(cache, FileName, source(lp.Name, lp.ImportPath, testMain)); err != nil {
 				return nil, err
 			}
 			backing[key] = src
