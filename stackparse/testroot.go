@@ -67,6 +67,10 @@ var anchors = map[string]bool{
 	"testing.runExample": true,
 }
 
+// agentWrapper is in the name of the function through which hangdog's
+// agent calls a test function ("example.com/a.(*hangdogAgent_leaks).wrap.func1").
+const agentWrapper = ".(*hangdogAgent_leaks).wrap.func"
+
 // driverFuncs call tRunner for the test binary's main runner, which is not
 // a test itself.
 var driverFuncs = map[string]bool{
@@ -198,6 +202,11 @@ func newRoot(g *Goroutine, goroot string) *TestRoot {
 	}
 	if at+1 < len(g.Frames) && driverFuncs[g.Frames[at+1].Func] {
 		return nil // the binary's main runner on goroutine 1
+	}
+	// hangdog's agent (its leak check) calls each test function through
+	// a wrapper: the test is what the wrapper calls.
+	for at > 0 && strings.Contains(g.Frames[at-1].Func, agentWrapper) {
+		at--
 	}
 	r := &TestRoot{Goroutine: g, Waiting: true}
 	for i := at - 1; i >= 0; i-- {

@@ -87,6 +87,14 @@ type Config struct {
 	// NoAgent turns the in-binary agent off: stalls are then captured
 	// with SIGQUIT at once, which stops the binary.
 	NoAgent bool
+	// Leaks turns the leak check on (it needs the agent): the tests that
+	// leave goroutines blocked after they ended are reported. FailOnLeak
+	// makes such leaks fail the run with ExitLeaked (and turns the check
+	// on). LeakGrace is how long a test's goroutines may outlive it (0 =
+	// DefaultLeakGrace). Off by default: see the README, "Performance".
+	Leaks      bool
+	FailOnLeak bool
+	LeakGrace  time.Duration
 	// KillAfter is the quiet time after which a stalled binary is stopped
 	// when the agent looked at it without stopping it (0 =
 	// DefaultKillAfter; never less than Stall).
@@ -152,6 +160,9 @@ func (c *Config) Validate() error {
 	if c.KillAfter < 0 {
 		return fmt.Errorf("--kill-after must be positive, got %v", c.KillAfter)
 	}
+	if c.LeakGrace < 0 {
+		return fmt.Errorf("--leak-grace must be positive, got %v", c.LeakGrace)
+	}
 	if c.QuitGrace < 0 {
 		return fmt.Errorf("quit grace must be positive, got %v", c.QuitGrace)
 	}
@@ -204,7 +215,7 @@ func (c *Config) options() engine.Options {
 		Stdout: c.Stdout, Stderr: c.Stderr, Format: c.Format,
 		JSONFile: c.JSONFile, ReportJSON: c.ReportJSON, ArtifactsDir: c.ArtifactsDir,
 		Stall: c.Stall, StallFor: c.StallFor, Tick: c.Tick, KillAfter: c.KillAfter,
-		RerunHung: c.RerunHung, RecordTests: c.RecordTests,
+		RerunHung: c.RerunHung, RecordTests: c.RecordTests, FailOnLeak: c.FailOnLeak,
 		JUnitFile: c.JUnitFile, HTMLFile: c.HTMLFile,
 		GitHubActions: c.GitHubActions, GitHubStepSummary: c.GitHubStepSummary,
 		HistoryFile: c.HistoryFile, Status: c.Status, NoColor: c.NoColor, Width: c.Width,
@@ -218,7 +229,7 @@ func (c *Config) goAdapter() *gotest.Adapter {
 	if g == "" || len(c.RawCommand) > 0 {
 		g = "go"
 	}
-	return gotest.New(gotest.Options{Go: g, Env: c.Env, NoAgent: c.NoAgent, QuitGrace: c.QuitGrace, Logger: c.Logger})
+	return gotest.New(gotest.Options{Go: g, Env: c.Env, NoAgent: c.NoAgent, QuitGrace: c.QuitGrace, LeakGrace: c.leakGrace(), Logger: c.Logger})
 }
 
 // ParseStallRule parses "PATTERN=DURATION" (the regexp may itself contain
@@ -244,3 +255,19 @@ func ParseStallRule(s string) (StallRule, error) {
 
 // Formats lists the output formats.
 func Formats() []string { return format.Names() }
+
+// DefaultLeakGrace is how long a test's goroutines may outlive it before
+// they count as leaked: more than goleak's default retry loop (20 tries,
+// sleeping 1µs doubling up to 100 ms: about 0.43 s) tolerates.
+const DefaultLeakGrace = gotest.DefaultLeakGrace
+
+// leakGrace is the grace period of the leak check, 0 when it is off.
+func (c *Config) leakGrace() time.Duration {
+	switch {
+	case !c.Leaks && !c.FailOnLeak:
+		return 0
+	case c.LeakGrace > 0:
+		return c.LeakGrace
+	}
+	return DefaultLeakGrace
+}

@@ -10,6 +10,7 @@ const (
 	ExitUsage       = engine.ExitUsage       // hangdog was called wrongly
 	ExitHung        = engine.ExitHung        // at least one hang was detected (wins over ExitFailed)
 	ExitInternal    = engine.ExitInternal    // hangdog itself failed (could not start go, write a report)
+	ExitLeaked      = engine.ExitLeaked      // --fail-on-leak and a test left goroutines blocked (a hang or a failure wins)
 	ExitInterrupted = engine.ExitInterrupted // SIGINT; SIGTERM gives 143 (128 + signal number)
 )
 

@@ -42,7 +42,7 @@ Exit codes (the README has one table for every subcommand):
 `
 
 // goOnly are hangdog's flags that mean something for go test only.
-var goOnly = []string{"no-agent", "quit-grace", "format", "raw-command", "jsonfile"}
+var goOnly = []string{"no-agent", "quit-grace", "format", "raw-command", "jsonfile", "leaks", "fail-on-leak", "leak-grace"}
 
 // addPytestFlags adds hangdog pytest's own flags and hides the Go-only ones
 // (given, they are a usage error).

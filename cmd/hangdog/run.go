@@ -122,6 +122,9 @@ type options struct {
 	history    string
 	noStatus   bool
 	noAgent    bool
+	leaks      bool
+	failOnLeak bool
+	leakGrace  time.Duration
 	killAfter  time.Duration
 	logFile    string
 	logLevel   string
@@ -150,6 +153,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringArrayVar(&o.stallFor, "stall-for", nil, "per-test stall threshold, `PATTERN=DURATION` (regexp on the full test name; repeatable; first match wins)")
 	fs.DurationVar(&o.killAfter, "kill-after", watchdog.DefaultKillAfter, "stop a stalled test binary (last goroutine dump, then SIGKILL of its tree) after this `duration` without progress; until then it is only looked at (never less than --stall)")
 	fs.BoolVar(&o.noAgent, "no-agent", false, "do not inject the snapshot agent into test binaries: a stall is then captured with SIGQUIT at once, which stops the binary")
+	fs.BoolVar(&o.leaks, "leaks", false, "report the tests that leave goroutines blocked after they ended (needs the agent)")
+	fs.BoolVar(&o.failOnLeak, "fail-on-leak", false, "check for leaks, and a leak fails the run with exit code 5 (a hang or a failed test wins)")
+	fs.DurationVar(&o.leakGrace, "leak-grace", watchdog.DefaultLeakGrace, "how long a test's goroutines may outlive it before they count as leaked")
 	fs.DurationVar(&o.quitGrace, "quit-grace", 15*time.Second, "how long a stalled test binary gets to print its goroutines after SIGQUIT before it is killed")
 	fs.BoolVar(&o.rerunHung, "rerun-hung", false, "after the suite, run each hung test again by itself to tell a deadlock in the test from a hang that needs other tests beside it (default: on when the CI environment variable is set)")
 	fs.BoolVar(&o.raw, "raw-command", false, "the arguments are a command that prints a go test -json stream, run instead of go test")
@@ -243,6 +249,10 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		RerunHung:    o.rerunHung,
 		NoAgent:      o.noAgent,
 		KillAfter:    o.killAfter,
+	}
+	cfg.Leaks, cfg.FailOnLeak, cfg.LeakGrace = o.leaks, o.failOnLeak, o.leakGrace
+	if o.leakGrace <= 0 {
+		return &usageError{fmt.Errorf("--leak-grace must be positive, got %v", o.leakGrace)}
 	}
 	if o.killAfter <= 0 {
 		return &usageError{fmt.Errorf("--kill-after must be positive, got %v", o.killAfter)}

@@ -49,7 +49,7 @@ type Report struct {
 	// "pytest"). Reports written before it was added have none: "go".
 	Runner   string   `json:"runner,omitempty"`
 	ExitCode int      `json:"exit_code"`
-	Reason   string   `json:"reason"` // passed, failed, build-failed, hung, interrupted, error
+	Reason   string   `json:"reason"` // passed, failed, build-failed, hung, leaked, interrupted, error
 	Command  []string `json:"command"`
 	Dir      string   `json:"dir"`
 	// Started and DurationSeconds are when the run started and how long
@@ -70,6 +70,12 @@ type Report struct {
 	BuildFailures  []string      `json:"build_failures,omitempty"`
 	ArtifactsDir   string        `json:"artifacts_dir"`
 	Warnings       []string      `json:"warnings,omitempty"`
+	// Leaks are the tests that left goroutines blocked after they ended
+	// (partial deadlocks that did not hang), and LeakChecks say, per test
+	// binary, what the leak check did (leak.go). Both are absent when the
+	// check was off or found nothing to say.
+	Leaks      []*Leak     `json:"leaks,omitempty"`
+	LeakChecks []LeakCheck `json:"leak_checks,omitempty"`
 	// Resumed says that a second run ran the tests a stopped run had left
 	// unrun (hangdog pytest without xdist); its results are in the totals,
 	// hangs and records above.

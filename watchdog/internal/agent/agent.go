@@ -91,6 +91,7 @@ package agent
 
 import (
 	_ "embed"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -98,6 +99,10 @@ import (
 // EnvDir is the environment variable that turns the agent on and names its
 // directory.
 const EnvDir = "HANGDOG_AGENT_DIR"
+
+// EnvLeaks is the environment variable that turns the leak check on, with
+// its grace period as a time.Duration ("1s").
+const EnvLeaks = "HANGDOG_LEAKS"
 
 // PollInterval is how often the agent looks for a request; keep it in
 // step with agent.go.tmpl.
@@ -109,9 +114,30 @@ const FileName = "zz_hangdog_agent_test.go"
 //go:embed agent.go.tmpl
 var agentTemplate string
 
-// Source returns the agent file for a package named pkgName.
+//go:embed leaks.go.tmpl
+var leaksTemplate string
+
+// testMainSource is the TestMain the agent supplies to a package that has
+// none: it runs the leak check around m.Run (leaks.go.tmpl).
+const testMainSource = "\n// TestMain is hangdog's: the package has none. With HANGDOG_LEAKS unset it\n// only runs m.Run.\nfunc TestMain(m *hangdogAgent_testing.M) { hangdogAgent_lk.main(m) }\n"
+
+// Source returns the agent file for a package named pkgName, without a
+// TestMain: the leak check stays off.
 func Source(pkgName string) []byte {
-	return []byte(strings.Replace(agentTemplate, "{{PACKAGE}}", pkgName, 1))
+	return source(pkgName, "", false)
+}
+
+// source returns the agent file for the package importPath named pkgName,
+// with the TestMain that runs the leak check when testMain is set (the
+// package has no TestMain of its own).
+func source(pkgName, importPath string, testMain bool) []byte {
+	s := strings.Replace(agentTemplate, "{{PACKAGE}}", pkgName, 1) + leaksTemplate
+	s = strings.Replace(s, "{{IMPORTPATH}}", strconv.Quote(importPath), 1)
+	tm := ""
+	if testMain {
+		tm = testMainSource
+	}
+	return []byte(strings.Replace(s, "{{TESTMAIN}}", tm, 1))
 }
 
 // request is what the client writes to PID.req. Every value is a string so

@@ -40,6 +40,10 @@ type PrepareOptions struct {
 	// It must not be inside a module under test (go test would then hash
 	// the agent's files into the test cache key).
 	TempDir string
+	// LeakGrace turns the leak check on (leaks.go.tmpl) with this grace
+	// period: how long a test's goroutines may outlive it. 0 leaves it
+	// off, and the agent then supplies no TestMain.
+	LeakGrace time.Duration
 }
 
 // Injection is a prepared run: start `go test` with Args and Env added.
@@ -66,6 +70,10 @@ type Package struct {
 	File string
 	// Reason says why a package was skipped.
 	Reason string
+	// OwnTestMain is set, when the leak check is on, for a package whose
+	// tests have a TestMain: the agent then supplies none, and the leak
+	// check cannot run there.
+	OwnTestMain bool
 }
 
 // Close removes the per-run directory and every snapshot in it.
@@ -165,12 +173,20 @@ func Prepare(ctx context.Context, opts PrepareOptions) (*Injection, error) {
 			inj.Skipped = append(inj.Skipped, p)
 			continue
 		}
-		src, ok := backing[lp.Name]
+		// The TestMain that runs the leak check is supplied only when the
+		// check is on: otherwise the binary is as it was without it.
+		testMain := false
+		if opts.LeakGrace > 0 {
+			p.OwnTestMain = hasTestMain(lp, replace)
+			testMain = !p.OwnTestMain
+		}
+		key := lp.Name + "\x00" + lp.ImportPath + "\x00" + fmt.Sprint(testMain)
+		src, ok := backing[key]
 		if !ok {
-			if src, err = writeStable(cache, FileName, Source(lp.Name)); err != nil {
+			if src, err = writeStable(cache, FileName, source(lp.Name, lp.ImportPath, testMain)); err != nil {
 				return nil, err
 			}
-			backing[lp.Name] = src
+			backing[key] = src
 		}
 		replace[target] = src
 		p.File = target
@@ -192,6 +208,9 @@ func Prepare(ctx context.Context, opts PrepareOptions) (*Injection, error) {
 	}
 	inj.Args = g.withOverlay(opts.Args, inj.Overlay)
 	inj.Env = []string{EnvDir + "=" + inj.Dir}
+	if opts.LeakGrace > 0 {
+		inj.Env = append(inj.Env, EnvLeaks+"="+opts.LeakGrace.String())
+	}
 	return inj, nil
 }
 

@@ -81,6 +81,17 @@ type LogResult struct {
 	Stamps                int
 	FirstStamp, LastStamp time.Time
 	Dated                 bool
+	// Leaks are the leaks a hangdog run's summary in the log printed.
+	Leaks []*report.Leak
+}
+
+// LeakReporter is an adapter whose runner checks for tests that leave
+// goroutines (threads) blocked after they ended (Go: the agent's leak
+// check, issue 11).
+type LeakReporter interface {
+	// LeakReport returns the leaks found, the check's notes per unit and
+	// warnings. Called once, at the end of the run.
+	LeakReport() ([]*report.Leak, []report.LeakCheck, []string)
 }
 
 // LogDump is a dump found in a log's text, read into hangs of Unit.

@@ -20,6 +20,7 @@ import (
 
 // An annotation is one "::error …::…" workflow command.
 type annotation struct {
+	level     string // "" (error) or "warning"
 	file      string // relative to the repository root, slash-separated; "" for none
 	line, col int
 	title     string
@@ -54,7 +55,10 @@ type annotation struct {
 func Annotations(w io.Writer, run *report.Run, root string) error {
 	bw := bufio.NewWriter(w)
 	for _, a := range annotations(run, root) {
-		bw.WriteString("::error ")
+		if a.level == "" {
+			a.level = "error"
+		}
+		bw.WriteString("::" + a.level + " ")
 		var props []string
 		if a.file != "" {
 			props = append(props, "file="+escapeProperty(a.file))
@@ -74,7 +78,7 @@ func Annotations(w io.Writer, run *report.Run, root string) error {
 	return bw.Flush()
 }
 
-func annotations(run *report.Run, root string) []annotation {
+func annotations(run *report.Run, root string) (out []annotation) {
 	var dir string
 	if run.Report != nil {
 		dir = run.Report.Dir
@@ -82,7 +86,6 @@ func annotations(run *report.Run, root string) []annotation {
 	if root == "" {
 		root = dir
 	}
-	var out []annotation
 	if run.Report != nil {
 		for _, h := range run.Report.Hangs {
 			a := annotation{title: hangTitle(h), message: hangMessage(h)}
@@ -93,6 +96,7 @@ func annotations(run *report.Run, root string) []annotation {
 		}
 	}
 	mod := readModule(dir, root)
+	defer func() { out = append(out, leakAnnotations(run, root, dir)...) }()
 	for _, t := range run.Tests {
 		if t.Result != "fail" {
 			continue

@@ -33,6 +33,9 @@ type Options struct {
 	// QuitGrace is how long a binary may take to print its goroutines
 	// after SIGQUIT before it is killed (0 = 15s).
 	QuitGrace time.Duration
+	// LeakGrace, when positive, turns the agent's leak check on: how long
+	// a test's goroutines may outlive it (issue 11; off by default).
+	LeakGrace time.Duration
 	Logger    *zap.Logger
 }
 
@@ -47,9 +50,13 @@ type Adapter struct {
 	mu     sync.Mutex
 	inj    *agent.Injection // the agent in the test binaries; nil without
 	stream *Stream
+	leaks  *leakState // the leak check's results; nil when off
 }
 
-var _ core.Adapter = (*Adapter)(nil)
+var (
+	_ core.Adapter      = (*Adapter)(nil)
+	_ core.LeakReporter = (*Adapter)(nil)
+)
 
 // New returns an adapter for one run.
 func New(o Options) *Adapter {
@@ -88,6 +95,11 @@ func (a *Adapter) DefaultHistory(user []string) (string, error) {
 // overlay files. argv is go test's (argv[1] is "test").
 func (a *Adapter) Prepare(ctx context.Context, argv, env []string) ([]string, []string, func(), error) {
 	done := func() {}
+	defer func() {
+		if a.opts.LeakGrace > 0 && a.agent() == nil {
+			a.host.WarnOnce("leaks", "hangdog: the leak check needs the agent, which the test binaries do not have: no leak check")
+		}
+	}()
 	if a.opts.NoAgent {
 		return argv, env, done, nil
 	}
@@ -97,13 +109,14 @@ func (a *Adapter) Prepare(ctx context.Context, argv, env []string) ([]string, []
 		a.host.WarnOnce("agent", fmt.Sprintf("hangdog: go1.%d's vet cannot read overlay files: no agent in the test binaries, stalls are captured with SIGQUIT (Go 1.24+, or -vet=off, keeps the agent)", v))
 		return argv, env, done, nil
 	}
-	inj, err := agent.Prepare(ctx, agent.PrepareOptions{Go: argv[0], Dir: a.Look.Dir, Env: a.opts.Env, Args: argv[2:]})
+	inj, err := agent.Prepare(ctx, agent.PrepareOptions{Go: argv[0], Dir: a.Look.Dir, Env: a.opts.Env, Args: argv[2:], LeakGrace: a.opts.LeakGrace})
 	if err != nil {
 		a.host.WarnOnce("agent", fmt.Sprintf("hangdog: no agent in the test binaries (%v): stalls are captured with SIGQUIT", err))
 		return argv, env, done, nil
 	}
 	a.mu.Lock()
 	a.inj = inj
+	a.leaks = newLeakState(inj, a.Look.Dir, a.opts.LeakGrace)
 	a.mu.Unlock()
 	argv = append([]string{argv[0], "test"}, inj.Args...)
 	if env == nil {

@@ -92,6 +92,9 @@ func (s *Stream) Event(ev *testjson.Event, raw []byte) {
 	if c := s.collectors[ev.Package]; c != nil && ev.Test == "" && isTerminal(ev.Action) {
 		c.finish()
 	}
+	if ev.Test == "" && isTerminal(ev.Action) {
+		s.a.unitEnded(ev.Package) // its binary has exited: its leak check's files are complete
+	}
 	if show {
 		s.out.Event(ev)
 	}

@@ -88,6 +88,7 @@ type TextLog struct {
 	// tests still running there (see runningAt).
 	runs       runLog
 	unfinished []unfinishedAt
+	leaks      leakLog // the LEAK lines of hangdog's own summary (leaks.go)
 }
 
 // resultLine matches "--- PASS: TestX (1.23s)" (also FAIL and SKIP).
@@ -136,6 +137,7 @@ func (t *TextLog) write(chunk []byte, end bool) {
 		t.unfinished = append(t.unfinished, unfinishedAt{t.line, t.runs.leaves()})
 	}
 	l = strings.TrimLeft(l, " ")
+	t.leaks.line(l)
 	if m := resultLine.FindStringSubmatch(l); m != nil && t.record {
 		secs, _ := strconv.ParseFloat(m[3], 64)
 		r := report.TestRun{Test: m[2], Result: strings.ToLower(m[1]), ElapsedSeconds: secs}
@@ -260,6 +262,7 @@ func (t *TextLog) End(a *Adapter) (core.LogResult, error) {
 	}
 	r.Tests, r.Units = t.tests, t.packages
 	r.Stamps, r.FirstStamp, r.LastStamp, r.Dated = t.stamps, t.firstStamp, t.lastStamp, t.dated
+	r.Leaks = t.leaks.Leaks()
 	return r, err
 }
 

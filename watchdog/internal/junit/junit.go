@@ -11,6 +11,7 @@
 //	      <failure message type>…</failure>   failed (type "fail") or hung (type "hang")
 //	      <error message type>…</error>       interrupted (type "interrupted")
 //	      <skipped message/>                  skipped
+//	      <system-out>…</system-out>          the goroutines it leaked (not a failure)
 //
 // One testsuite per package, in the order of run.Packages (then any package
 // that only appears in run.Tests). A hung test is a failure whose message
@@ -98,6 +99,7 @@ type testcase struct {
 	typ       string
 	message   string
 	body      string
+	out       string // <system-out>: the goroutines the test leaked (leaks.go)
 }
 
 func build(run *report.Run) []*suite {
@@ -193,6 +195,9 @@ func build(run *report.Run) []*suite {
 			continue
 		}
 		get(p.Package).cases = append(get(p.Package).cases, c)
+	}
+	if run.Report != nil {
+		attachLeaks(byPkg, run.Report.Leaks)
 	}
 	for _, s := range suites {
 		for _, c := range s.cases {
@@ -360,17 +365,22 @@ func (s *suite) write(w *bufio.Writer) {
 		fmt.Fprintf(w, `    <testcase classname="%s" name="%s" time="%s"`, attr(class), attr(c.name), seconds(c.time))
 		switch c.kind {
 		case "":
-			w.WriteString("></testcase>\n")
-			continue
+			if c.out == "" {
+				w.WriteString("></testcase>\n")
+				continue
+			}
+			w.WriteString(">\n")
 		case "skipped":
-			fmt.Fprintf(w, ">\n      <skipped message=\"%s\"></skipped>\n    </testcase>\n", attr(c.message))
-			continue
+			fmt.Fprintf(w, ">\n      <skipped message=\"%s\"></skipped>\n", attr(c.message))
+		default:
+			fmt.Fprintf(w, ">\n      <%s message=\"%s\" type=\"%s\">", c.kind, attr(c.message), attr(c.typ))
+			if c.body != "" {
+				writeCDATA(w, c.body)
+			}
+			fmt.Fprintf(w, "</%s>\n", c.kind)
 		}
-		fmt.Fprintf(w, ">\n      <%s message=\"%s\" type=\"%s\">", c.kind, attr(c.message), attr(c.typ))
-		if c.body != "" {
-			writeCDATA(w, c.body)
-		}
-		fmt.Fprintf(w, "</%s>\n    </testcase>\n", c.kind)
+		writeSystemOut(w, c.out)
+		w.WriteString("    </testcase>\n")
 	}
 	w.WriteString("  </testsuite>\n")
 }

@@ -350,6 +350,14 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 	}
 	rep.ArtifactsDir = e.artifacts
 	rep.Warnings = e.warnings
+	if lr, ok := e.a.(core.LeakReporter); ok && e.opts.Input == nil {
+		leaks, checks, warns := lr.LeakReport()
+		rep.Leaks, rep.LeakChecks = leaks, checks
+		rep.Warnings = append(rep.Warnings, warns...)
+	}
+	if logRes != nil && len(logRes.Leaks) > 0 {
+		rep.Leaks = logRes.Leaks // the LEAK lines of a hangdog run's log
+	}
 	if cause != nil {
 		rep.Interrupted = e.interruptedTests
 	}
@@ -373,6 +381,8 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 		rep.ExitCode, rep.Reason = ExitFailed, "build-failed"
 	case rep.Totals.Failed > 0 || len(rep.FailedPackages) > 0 || waitErr != nil:
 		rep.ExitCode, rep.Reason = ExitFailed, "failed"
+	case e.opts.FailOnLeak && len(rep.Leaks) > 0:
+		rep.ExitCode, rep.Reason = ExitLeaked, "leaked"
 	default:
 		rep.ExitCode, rep.Reason = ExitOK, "passed"
 	}

@@ -15,6 +15,7 @@ const (
 	ExitUsage       = 2   // hangdog was called wrongly
 	ExitHung        = 3   // at least one hang was detected (wins over ExitFailed)
 	ExitInternal    = 4   // hangdog itself failed (could not start go, write a report)
+	ExitLeaked      = 5   // --fail-on-leak and a test left goroutines blocked (a hang or a failure wins)
 	ExitInterrupted = 130 // SIGINT; SIGTERM gives 143 (128 + signal number)
 )
 

@@ -56,6 +56,9 @@ type Options struct {
 
 	RerunHung   bool
 	RecordTests bool
+	// FailOnLeak makes leaks found (core.LeakReporter) fail the run with
+	// ExitLeaked.
+	FailOnLeak bool
 
 	JUnitFile, HTMLFile string
 	GitHubActions       bool

@@ -143,6 +143,7 @@ func (e *engine) printSummary(rep *report.Report) {
 			fmt.Fprintf(&b, "  HANG %s [%s]%s\n      %s\n", name, h.Phase, loc, h.Summary)
 		}
 	}
+	writeLeaks(&b, rep.Leaks)
 	t := rep.Totals
 	took := fmtSeconds(rep.DurationSeconds)
 	if rep.Times == report.TimesNone {

@@ -1,0 +1,3 @@
+module example.com/ownmain
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/leakwatch
+
+go 1.21
