@@ -204,10 +204,10 @@ func TestE2EPytestResume(t *testing.T) {
 }
 
 // TestE2EPytestLoadscopeAgain: under --dist loadscope, xdist 3.1.0 gives a
-// crashed worker's whole scope, the hung test too, to its replacement.
-// hangdog stops a replacement that starts a reported test again at once,
-// so each hung test is reported once, and the run ends instead of
-// crashing worker after worker up to --max-worker-restart. (What xdist
+// crashed worker's whole scope, the hung test too, to its replacement,
+// whose plugin skips it (hung.txt); so each hung test is reported once,
+// and the run ends instead of crashing worker after worker up to
+// --max-worker-restart. (What xdist
 // then does is not always the same: it may run the rest, or its
 // controller may wait for ever, which is then reported as the
 // controller's hang and ended.)
@@ -240,6 +240,11 @@ func TestE2EPytestLoadscopeAgain(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "maximum crashed workers reached") {
 		t.Errorf("xdist ran out of workers:\n%s", r.stdout)
+	}
+	// Whatever pytest says of the hung tests later (crashed, skipped by
+	// the replacement) stays out of the totals.
+	if tt := r.report.Totals; tt.Passed != 0 || tt.Failed != 0 || tt.Skipped != 0 || tt.Hung < 2 {
+		t.Errorf("totals %+v, want only the 2 hung", tt)
 	}
 }
 

@@ -8,6 +8,8 @@ package pytest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -51,8 +53,10 @@ type Adapter struct {
 	procs   map[int]*procInfo  // by pid, from hello and threads
 	units   map[string]*unitOf // by unit name (gw0…, MainUnit)
 	results Results
-	crashed map[string]bool   // node ids xdist reported as crashed (when "???")
 	hung    map[string]string // node ids reported as hung, and on which worker
+	// hungResults counts what pytest reported of tests after they were
+	// reported hung.
+	hungResults Results
 	// progress counts events; beaten is its value at the last tick.
 	progress, beaten int
 	// controller is the xdist controller's pid once it said hello, and
@@ -124,7 +128,7 @@ func New(o AdapterOptions) *Adapter {
 	return &Adapter{
 		Runner: Runner{Interpreter: o.Interpreter, Module: o.Module, Terminal: o.Terminal, Columns: o.Columns, Environ: o.Env},
 		opts:   o, log: o.Logger,
-		procs: make(map[int]*procInfo), units: make(map[string]*unitOf), crashed: make(map[string]bool),
+		procs: make(map[int]*procInfo), units: make(map[string]*unitOf),
 		hung: make(map[string]string), mainFinished: make(map[string]bool),
 	}
 }
@@ -211,4 +215,12 @@ func (a *Adapter) Hung(unit, test string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.hung[test] = unit
+	// The plugin of a replacement worker that gets this test skips it
+	// (hung.txt, see the plugin's pytest_runtest_setup).
+	if a.run != nil {
+		if f, err := os.OpenFile(filepath.Join(a.run.Path, "hung.txt"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+			f.WriteString(test + "\n")
+			f.Close()
+		}
+	}
 }

@@ -17,17 +17,16 @@ import (
 )
 
 // Finish implements core.Finisher: totals in pytest's categories (a test
-// hangdog reported as hung and xdist then reported as crashed counts as
-// hung only), and pytest's exit status mapped onto hangdog's.
+// hangdog reported as hung counts as hung only, whatever pytest reported
+// of it afterwards: xdist's crash report, a replacement's skip, a pass
+// once a stop freed it), and pytest's exit status mapped onto hangdog's.
 func (a *Adapter) Finish(rep *report.Report, waitErr error) (int, string, bool) {
 	a.mu.Lock()
 	t := a.results.Totals()
 	exit := a.exit
-	for _, h := range rep.Hangs {
-		if h.Test != "" && a.crashed[h.Test] && t.Failed > 0 {
-			t.Failed--
-		}
-	}
+	h := a.hungResults.Totals()
+	t.Passed, t.Failed, t.Error = max(t.Passed-h.Passed, 0), max(t.Failed-h.Failed, 0), max(t.Error-h.Error, 0)
+	t.Skipped, t.XFailed, t.XPassed = max(t.Skipped-h.Skipped, 0), max(t.XFailed-h.XFailed, 0), max(t.XPassed-h.XPassed, 0)
 	ctl := a.controller != 0
 	a.mu.Unlock()
 	rep.Totals.Passed, rep.Totals.Failed, rep.Totals.Skipped = t.Passed, t.Failed, t.Skipped

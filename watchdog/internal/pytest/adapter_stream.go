@@ -208,6 +208,12 @@ func (a *Adapter) observe(e *Event) (again string) {
 		a.procs[e.PID] = pi
 	}
 	a.progress++
+	if _, ok := a.hung[e.NodeID]; ok && e.NodeID != "" {
+		// A hung test counts as hung only: whatever pytest says of it
+		// later (xdist's crash report, a replacement's skip, a pass
+		// once a stop freed it) comes off the totals (Finish).
+		a.hungResults.Add(e)
+	}
 	if e.Unit == "" {
 		return "" // a boot line: the process's unit is known from its hello on
 	}
@@ -237,13 +243,13 @@ func (a *Adapter) observe(e *Event) (again string) {
 			a.mainCollected, a.total = e.Count, e.Count
 		}
 	case KindStart:
-		if w, ok := a.hung[e.NodeID]; ok && w != e.Unit && pi.role == RoleWorker {
-			again = w
-		}
 		u.test = e.NodeID
-	case KindReport:
-		if pi.role != RoleWorker && e.When == "???" && e.Outcome == "failed" {
-			a.crashed[e.NodeID] = true
+	case KindPhase:
+		// A replacement worker's plugin skips a test that hung before, in
+		// its setup; one that reaches its call anyway (hung.txt not read)
+		// would hang again: it is stopped at once.
+		if w, ok := a.hung[e.NodeID]; ok && w != e.Unit && pi.role == RoleWorker && e.When == "call" {
+			again = w
 		}
 	case KindFinish:
 		if pi.role == RoleMain {

@@ -44,7 +44,7 @@ func live(t *testing.T) int {
 
 func exit(n int) *int { return &n }
 
-// TestAdapterAgain: a worker that starts a test reported as hung on
+// TestAdapterAgain: a worker that reaches the call of a test reported as hung on
 // another worker is named (and the stream then stops it); the worker it
 // hung on, or a test never reported, is not.
 func TestAdapterAgain(t *testing.T) {
@@ -57,13 +57,13 @@ func TestAdapterAgain(t *testing.T) {
 		a.observe(e)
 	}
 	a.Hung("gw0", "t.py::test_a")
-	if again := a.observe(&Event{PID: 11, Worker: "gw2", Unit: "gw2", Role: RoleWorker, Kind: KindStart, NodeID: "t.py::test_b"}); again != "" {
+	if again := a.observe(&Event{PID: 11, Worker: "gw2", Unit: "gw2", Role: RoleWorker, Kind: KindPhase, When: "call", NodeID: "t.py::test_b"}); again != "" {
 		t.Errorf("a test never reported: again %q", again)
 	}
-	if again := a.observe(&Event{PID: 11, Worker: "gw2", Unit: "gw2", Role: RoleWorker, Kind: KindStart, NodeID: "t.py::test_a"}); again != "gw0" {
+	if again := a.observe(&Event{PID: 11, Worker: "gw2", Unit: "gw2", Role: RoleWorker, Kind: KindPhase, When: "call", NodeID: "t.py::test_a"}); again != "gw0" {
 		t.Errorf("again %q, want gw0", again)
 	}
-	if again := a.observe(&Event{PID: 10, Worker: "gw0", Unit: "gw0", Role: RoleWorker, Kind: KindStart, NodeID: "t.py::test_a"}); again != "" {
+	if again := a.observe(&Event{PID: 10, Worker: "gw0", Unit: "gw0", Role: RoleWorker, Kind: KindPhase, When: "call", NodeID: "t.py::test_a"}); again != "" {
 		t.Errorf("the worker it hung on: again %q", again)
 	}
 }

@@ -416,6 +416,29 @@ def _phase(rec, nodeid, when):
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     _safe("pytest_runtest_setup", _phase, item.nodeid, "setup")
+    if _rec is not None and _rec.worker and item.nodeid in _hung_ids():
+        # A replacement worker got a test that hung on the worker hangdog
+        # stopped (xdist gives it the crashed worker's whole work unit):
+        # running it again would only hang again.
+        pytest.skip("hangdog: this test hung on another worker, which hangdog stopped; not run again")
+
+
+_hung = {"size": -1, "ids": frozenset()}
+
+
+def _hung_ids():
+    """The node ids hangdog reported as hung: D/hung.txt, one a line,
+    written by hangdog, read again when its size changed."""
+    try:
+        path = os.path.join(_DIR, "hung.txt")
+        size = os.stat(path).st_size
+        if size != _hung["size"]:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                _hung["ids"] = frozenset(line.rstrip("\n") for line in f if line.strip())
+            _hung["size"] = size
+    except Exception:  # noqa: BLE001 - no file yet, or unreadable: nothing hung
+        pass
+    return _hung["ids"]
 
 
 @pytest.hookimpl(tryfirst=True)
