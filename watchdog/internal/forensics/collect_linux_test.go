@@ -358,10 +358,25 @@ func TestCollectInheritedLock(t *testing.T) {
 	sleep, _ := strconv.Atoi(line(t, out))
 	waiter, _ := startHelper(t, "flock", path)
 
-	s := collectUntil(t, []int{waiter}, 10*time.Second, "the waiter's request and the locker's exit", func(s *Snapshot) bool {
+	// The locker's exit is checked before each snapshot, not after: a
+	// snapshot taken while it still ran (and held the file open) names it
+	// as the holder, rightly.
+	var s *Snapshot
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		p, err := proc.Get(locker)
-		return waitsForLock(s, waiter) && (err != nil || p.State == "Z")
-	})
+		dead := err != nil || p.State == "Z"
+		snap, err := Collect([]int{waiter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dead && waitsForLock(snap, waiter) {
+			s = snap
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for the waiter's request and the locker's exit")
+		}
+	}
 	if len(s.Locks) == 0 || s.Locks[0].PID != locker {
 		t.Errorf("locks %+v, want the lock attributed to the dead locker %d", s.Locks, locker)
 	}
