@@ -6,11 +6,17 @@ package main
 // JSON report and that nothing is left behind.
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/hangdog/hangdog/watchdog"
 )
 
 // havePytest skips the test when no interpreter here has pytest and xdist.
@@ -295,5 +301,63 @@ func TestE2EPytestHangs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestE2EPytestInterrupt: SIGTERM while a test runs under hangdog pytest
+// lists the running test (unit, module, node id), writes the reports,
+// kills every process of the run and exits 143, as for go test.
+func TestE2EPytestInterrupt(t *testing.T) {
+	havePytest(t)
+	t.Parallel()
+	dir := pytestFixture(t, "hang/plain_hang")
+	tmp := t.TempDir()
+	hang := t.TempDir()
+	rep, junit := filepath.Join(tmp, "r.json"), filepath.Join(tmp, "junit.xml")
+	marker := "HANGDOG_E2E_RUN=pytest-interrupt-" + strconv.Itoa(os.Getpid())
+	cmd := exec.Command(hangdogBin, "pytest", "--report-json", rep, "--junitfile", junit, "--stall", "1h", "--", "-p", "no:cacheprovider")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), marker, "CI=", "HANG_DIR="+hang, "PATH=/usr/bin:"+os.Getenv("PATH"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The test is blocked once it has written its rendezvous file.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(hang, "plain.blocking")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the test never blocked:\n%s", stderr.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	if code != 143 {
+		t.Errorf("exit %d, want 143\n%s", code, stderr.String())
+	}
+	checkNoLeftovers(t, marker)
+	r, err := watchdog.ReadReport(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Runner != "pytest" || r.Reason != "interrupted" || len(r.Interrupted) != 1 {
+		t.Fatalf("report: runner %q reason %q interrupted %+v", r.Runner, r.Reason, r.Interrupted)
+	}
+	if it := r.Interrupted[0]; it.Test != "test_plain.py::test_register_twice" || it.Unit != "main" || it.Package != "test_plain.py" {
+		t.Errorf("interrupted %+v", it)
+	}
+	if !strings.Contains(stderr.String(), "main test_plain.py::test_register_twice (running") {
+		t.Errorf("stderr does not list the running test:\n%s", stderr.String())
+	}
+	if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), `name="test_register_twice"`) || !strings.Contains(string(b), `type="interrupted"`) {
+		t.Errorf("JUnit: %v\n%s", err, b)
 	}
 }

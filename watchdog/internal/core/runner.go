@@ -250,3 +250,11 @@ type Collector interface {
 	// It is called with the engine's lock held: it must not call back.
 	Collected() int
 }
+
+// Syncer is a Source that reads its runner's output in the background
+// (pytest's event files, polled) and can read what is there now: the
+// engine calls Sync before it lists the tests running when a signal stops
+// the run. It must not be called with the engine's lock held.
+type Syncer interface {
+	Sync()
+}

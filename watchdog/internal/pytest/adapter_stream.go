@@ -29,7 +29,7 @@ func (a *Adapter) NewSource(o core.SourceOptions, sink core.Sink) (core.Source, 
 	if out == nil {
 		out = io.Discard
 	}
-	return &stream{a: a, sink: sink, out: out}, nil
+	return &stream{a: a, sink: sink, out: out, syncs: make(chan chan struct{})}, nil
 }
 
 // stream is the adapter's core.Source.
@@ -41,6 +41,8 @@ type stream struct {
 	// count at the last look.
 	copied atomic.Int64
 	seen   int64
+	// syncs asks the poll loop to read the event files at once.
+	syncs chan chan struct{}
 }
 
 // countWriter counts what it writes.
@@ -83,6 +85,9 @@ func (s *stream) Scan(r io.Reader) error {
 					s.a.host.Warn(err.Error())
 				}
 				s.outputBeats()
+			case ack := <-s.syncs:
+				_ = src.Poll(es) // what the files hold now, at once (Sync)
+				close(ack)
 			}
 		}
 	}()
@@ -169,6 +174,22 @@ func (s *stream) outputBeats() {
 
 // Flush implements core.Source.
 func (s *stream) Flush() {}
+
+// Sync implements core.Syncer: the event files are read now, so that the
+// engine sees what the processes wrote up to this moment (the tests
+// running when a signal stops the run). It gives up after a second.
+func (s *stream) Sync() {
+	ack := make(chan struct{})
+	select {
+	case s.syncs <- ack:
+	case <-time.After(time.Second):
+		return // the poll loop is not running (or busy): the state is as it is
+	}
+	select {
+	case <-ack:
+	case <-time.After(time.Second):
+	}
+}
 
 // Close implements core.Source.
 func (s *stream) Close() error { return nil }

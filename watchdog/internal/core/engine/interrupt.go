@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hangdog/hangdog/watchdog/internal/core"
 	"github.com/hangdog/hangdog/watchdog/internal/proc"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
@@ -20,6 +21,9 @@ import (
 // interrupt stops the run on a signal: it lists the tests that were
 // running and kills every process of the run.
 func (e *engine) interrupt(cause error) {
+	if s, ok := e.src.(core.Syncer); ok {
+		s.Sync() // the tests that started just before the signal
+	}
 	now := time.Now()
 	e.mu.Lock()
 	e.stopping = true
