@@ -342,7 +342,10 @@ func TestE2ESnapshotVerdicts(t *testing.T) {
 		t.Parallel()
 		r := runHangdog(t, fixture(t, "busyloop"), stallArgs...)
 		h := findHang(t, r, "TestWaitWarmEmpty")
-		if h.Verdict != "spinning" || !strings.Contains(h.HotFunction, "WaitWarm") || h.CPUPercent < 25 {
+		// A loaded machine may give the spinning goroutine well under a
+		// quarter of a CPU (24 % seen in CI): the verdict, not the share, is
+		// what is checked.
+		if h.Verdict != "spinning" || !strings.Contains(h.HotFunction, "WaitWarm") || h.CPUPercent <= 0 {
 			t.Errorf("verdict %q, hot %q, cpu %v", h.Verdict, h.HotFunction, h.CPUPercent)
 		}
 		for _, k := range []string{"goroutines_1", "goroutines_2", "cpu", "heap", "goroutine_proto", "final_dump"} {
