@@ -186,6 +186,7 @@ type Diagnoser interface {
 // Words are what hangdog's messages call a runner's things. An adapter
 // that is not Go's gives its own (Worded); Go's are GoWords.
 type Words struct {
+	Runner      string // the runner in messages: "go test"
 	Unit, Units string // "package", "packages"
 	Process     string // a unit's process: "test binary"
 	Stack       string // one stack of a snapshot: "goroutine"
@@ -203,7 +204,8 @@ type Words struct {
 
 // GoWords are go test's words.
 var GoWords = Words{
-	Unit: "package", Units: "packages", Process: "test binary", Stack: "goroutine",
+	Runner: "go test",
+	Unit:   "package", Units: "packages", Process: "test binary", Stack: "goroutine",
 	Capture: "capturing its goroutines",
 	NoTest:  "the test binary runs no test (init or TestMain)",
 	Exited:  "the test binary has exited but its result never came",

@@ -109,7 +109,8 @@ var (
 // Words implements core.Worded.
 func (a *Adapter) Words() core.Words {
 	return core.Words{
-		Unit: "worker", Units: "workers", Process: "worker", Stack: "thread",
+		Runner: "pytest",
+		Unit:   "worker", Units: "workers", Process: "worker", Stack: "thread",
 		Capture:     "taking the Python stacks of every process of the run",
 		NoTest:      "no test runs there (collection, a session's start or end, or xdist's controller with every worker idle)",
 		Exited:      "the worker has exited but its result never came",

@@ -332,7 +332,7 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 		}
 	}
 	if scanErr != nil {
-		e.addWarning(fmt.Sprintf("read %s output: %v", e.runnerWords(), scanErr))
+		e.addWarning(fmt.Sprintf("read %s output: %v", e.words.Runner, scanErr))
 	}
 
 	rep.Hangs = e.book.hangs
@@ -395,14 +395,6 @@ func (e *engine) run(ctx context.Context, absErr error) (*report.Report, error) 
 		e.mergeResumed(rep, resumed)
 	}
 	return rep, nil
-}
-
-// runnerWords names the runner in messages ("go test").
-func (e *engine) runnerWords() string {
-	if e.a.Name() == "go" {
-		return "go test"
-	}
-	return e.a.Name()
 }
 
 func totals(c track.Counts, hung, units int) report.Totals {

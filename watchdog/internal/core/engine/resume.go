@@ -41,7 +41,7 @@ func (e *engine) resume(ctx context.Context) *resumed {
 	sub.GitHubActions, sub.GitHubStepSummary, sub.HistoryFile = false, "", ""
 	sub.ArtifactsDir, sub.RerunHung, sub.Status, sub.nested = dir, false, false, true
 	sub.Stdout, sub.Stderr = e.opts.Stdout, e.stderr
-	fmt.Fprintf(e.stderr, "hangdog: RESUME: %s; the tests not run yet run in a second %s\n", why, e.runnerWords())
+	fmt.Fprintf(e.stderr, "hangdog: RESUME: %s; the tests not run yet run in a second %s\n", why, e.words.Runner)
 	e.log.Info("resume")
 	run, err := Run(ctx, sub, sub.NewAdapter())
 	if err != nil {
