@@ -15,6 +15,7 @@ var corePackages = []string{
 	"watchdog/internal/core/track",
 	"watchdog/internal/core/policy",
 	"watchdog/internal/core/engine",
+	"watchdog/internal/core/coretest",
 	"watchdog/internal/proc",
 	"watchdog/internal/forensics",
 	"watchdog/internal/history",

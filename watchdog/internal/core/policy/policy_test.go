@@ -2,36 +2,13 @@ package policy
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/coretest"
 	"github.com/hangdog/hangdog/watchdog/report"
 )
-
-// slash names tests as go test does; colons as a runner whose ids nest
-// with "::" and hold '/' in their file part. (The rules are the adapters';
-// these copies keep the core's tests free of adapters.)
-type slash struct{}
-
-func (slash) Parent(s string) (string, bool) {
-	i := strings.LastIndexByte(s, '/')
-	if i <= 0 {
-		return "", false
-	}
-	return s[:i], true
-}
-
-type colons struct{}
-
-func (colons) Parent(s string) (string, bool) {
-	i := strings.LastIndex(s, "::")
-	if i < 0 {
-		return "", false
-	}
-	return s[:i], true
-}
 
 func TestUnitStall(t *testing.T) {
 	t.Parallel()
@@ -60,11 +37,11 @@ func TestWithoutAncestors(t *testing.T) {
 		list, stalled []string
 		want          []string
 	}{
-		{"parents and grandparents go", slash{}, []string{"TestA", "TestA/b", "TestB"}, []string{"TestA/b/c"}, []string{"TestB"}},
-		{"a sibling stays", slash{}, []string{"TestA/x", "TestA"}, []string{"TestA/b"}, []string{"TestA/x"}},
-		{"a name prefix is no parent", slash{}, []string{"TestAB"}, []string{"TestA/b"}, []string{"TestAB"}},
-		{"nothing else runs", slash{}, nil, []string{"TestA"}, nil},
-		{"'/' in a file part is no parent", colons{}, []string{"tests", "tests/db.py", "tests/db.py::TestX"}, []string{"tests/db.py::TestX::test_a"}, []string{"tests"}},
+		{"parents and grandparents go", coretest.Slash{}, []string{"TestA", "TestA/b", "TestB"}, []string{"TestA/b/c"}, []string{"TestB"}},
+		{"a sibling stays", coretest.Slash{}, []string{"TestA/x", "TestA"}, []string{"TestA/b"}, []string{"TestA/x"}},
+		{"a name prefix is no parent", coretest.Slash{}, []string{"TestAB"}, []string{"TestA/b"}, []string{"TestAB"}},
+		{"nothing else runs", coretest.Slash{}, nil, []string{"TestA"}, nil},
+		{"'/' in a file part is no parent", coretest.Colons{}, []string{"tests", "tests/db.py", "tests/db.py::TestX"}, []string{"tests/db.py::TestX::test_a"}, []string{"tests"}},
 	} {
 		if got := WithoutAncestors(c.namer, c.list, c.stalled); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: WithoutAncestors(%v, %v) = %v, want %v", c.name, c.list, c.stalled, got, c.want)

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/hangdog/hangdog/watchdog/internal/core/coretest"
 )
 
 // The capture policy's calls, one after the other, and what Stalls says
@@ -13,7 +15,7 @@ func TestTrackerPolicyCalls(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	th := func(string, string) time.Duration { return time.Second }
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	tr := New(slash{})
+	tr := New(coretest.Slash{})
 	tr.Observe(ev("run", "p", "TestA"), t0)
 	tr.Observe(ev("run", "q", "TestB"), t0)
 	stalled := func(now time.Time) []string { return flat(tr.Stalls(now, th)) }
@@ -82,7 +84,7 @@ func TestTrackerUnitLevel(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1000, 0)
 	th := func(string, string) time.Duration { return time.Second }
-	tr := New(slash{})
+	tr := New(coretest.Slash{})
 	tr.Observe(ev("start", "p", ""), t0)
 	p := tr.Units["p"]
 	if p.HasRun() {
@@ -107,7 +109,7 @@ func TestTrackerUnitLevel(t *testing.T) {
 		t.Fatalf("unflagged unit not reported again: %v", names(st))
 	}
 
-	q := New(slash{})
+	q := New(coretest.Slash{})
 	q.Observe(ev("output", "q", ""), t0)
 	if !q.Units["q"].HasRun() {
 		t.Fatal("HasRun false after output")
@@ -133,7 +135,7 @@ func TestTrackerStillHung(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1000, 0)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	tr := New(slash{})
+	tr := New(coretest.Slash{})
 	tr.Observe(ev("run", "p", "TestA"), t0)
 	tr.Observe(ev("run", "p", "TestB"), at(1))
 	tr.Flag("p", "TestA")

@@ -7,31 +7,8 @@ import (
 	"time"
 
 	"github.com/hangdog/hangdog/watchdog/internal/core"
+	"github.com/hangdog/hangdog/watchdog/internal/core/coretest"
 )
-
-// slash names tests as go test does (the rule itself is the go test
-// adapter's; this copy keeps the core's tests free of adapters).
-type slash struct{}
-
-func (slash) Parent(s string) (string, bool) {
-	i := strings.LastIndexByte(s, '/')
-	if i <= 0 {
-		return "", false
-	}
-	return s[:i], true
-}
-
-// colons names tests as a runner whose ids nest with "::" and hold '/' in
-// their file part (pytest's node ids).
-type colons struct{}
-
-func (colons) Parent(s string) (string, bool) {
-	i := strings.LastIndex(s, "::")
-	if i < 0 {
-		return "", false
-	}
-	return s[:i], true
-}
 
 func ev(action core.Action, pkg, test string) *core.Event {
 	return &core.Event{Action: action, Unit: pkg, Test: test}
@@ -159,7 +136,7 @@ func TestTrackerStalls(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			t0 := time.Unix(1000, 0)
-			tr := New(slash{})
+			tr := New(coretest.Slash{})
 			for _, s := range tc.steps {
 				tr.Observe(s.e, t0.Add(s.at))
 			}
@@ -174,7 +151,7 @@ func TestTrackerStalls(t *testing.T) {
 func TestTrackerFlaggedNotReported(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1000, 0)
-	tr := New(slash{})
+	tr := New(coretest.Slash{})
 	tr.Observe(ev("run", "p", "TestA"), t0)
 	th := func(string, string) time.Duration { return time.Second }
 	st := tr.Stalls(t0.Add(2*time.Second), th)
@@ -194,7 +171,7 @@ func TestTrackerFlaggedNotReported(t *testing.T) {
 
 func TestTrackerCounts(t *testing.T) {
 	t.Parallel()
-	tr := New(slash{})
+	tr := New(coretest.Slash{})
 	now := time.Now()
 	for _, e := range []*core.Event{
 		ev("run", "p", "A"), ev("pass", "p", "A"),
@@ -238,7 +215,7 @@ func TestTail(t *testing.T) {
 
 func TestTrackerRecords(t *testing.T) {
 	t.Parallel()
-	tr := New(slash{})
+	tr := New(coretest.Slash{})
 	tr.Record = true
 	t0 := time.Unix(1000, 0)
 	steps := []*core.Event{
@@ -276,7 +253,7 @@ func TestTrackerNamer(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	th := func(string, string) time.Duration { return time.Second }
 	const parent, child = "tests/db/test_a.py::TestLock", "tests/db/test_a.py::TestLock::test_x[a/b]"
-	tr := New(colons{})
+	tr := New(coretest.Colons{})
 	tr.Observe(ev("run", "w0", parent), t0)
 	tr.Observe(ev("run", "w0", child), t0)
 	tr.Observe(ev("run", "w0", "tests/db"), t0) // a '/' prefix of both, but no parent
